@@ -1,0 +1,283 @@
+/**
+ * The adaptive (or fixed-step) integration loop: attempts steps, accepts or rejects them by the
+ * embedded error estimate, writes dense output at the requested times, and reports accepted steps
+ * (and, for the naive gradient, every attempt) to an optional observer. One workspace is
+ * allocated per integrator; the loop itself allocates nothing.
+ */
+import {
+  MaxStepsExceededError,
+  NonFiniteError,
+  StepSizeUnderflowError,
+} from '../errors.ts';
+import type { Field } from '../fields/field.ts';
+import { errorNorm, initialStepSize, stepFactor } from './controller.ts';
+import { denseWeights, type PreparedMethod } from './methods.ts';
+import type { ResolvedOptions } from './options.ts';
+import { allocateStages, combine, computeStages, weightedSum } from './stepper.ts';
+
+export interface SolveStats {
+  accepted: number;
+  rejected: number;
+  fEvals: number;
+}
+
+/** Receives the steps of a solve, e.g. to keep checkpoints (gradients/aca.ts). */
+export interface StepObserver {
+  /**
+   * An accepted step from (t, y) with signed step h; K holds its stages (and the dense stage
+   * when `denseStageValid`). Called before the state advances.
+   */
+  accepted?(t: number, h: number, y: Float64Array, K: readonly Float64Array[], integrator: Integrator): void;
+  /** Every attempt, accepted or not, after its error norm is known (gradients/naive.ts). */
+  attempt?(integrator: Integrator): void;
+}
+
+/** Why a step was shortened: it was not, it lands on the end, or on an output time. */
+export const Landing = { None: 0, End: 1, Output: 2 } as const;
+export type Landing = (typeof Landing)[keyof typeof Landing];
+
+export class Integrator {
+  readonly field: Field;
+  readonly opts: ResolvedOptions;
+  readonly method: PreparedMethod;
+  readonly dim: number;
+  readonly stats: SolveStats = { accepted: 0, rejected: 0, fEvals: 0 };
+
+  /** Current state and the step's candidate. */
+  y: Float64Array;
+  yNew: Float64Array;
+  readonly K: Float64Array[];
+  readonly stageState: Float64Array;
+  readonly errVec: Float64Array;
+  readonly errVec3: Float64Array;
+  readonly denseW: Float64Array;
+  private readonly initWork: [Float64Array, Float64Array];
+
+  /** Outputs: rows of the state at opts.times, and where each came from. */
+  readonly outputs: Float64Array;
+  /** Index of the accepted step whose dense output gave each output (-1: the initial state). */
+  readonly outputStep: Int32Array;
+  /** theta of each output within its step (1: the step's end state exactly). */
+  readonly outputTheta: Float64Array;
+
+  // Loop state, public for observers.
+  t = 0;
+  /** Signed step used by the current attempt, and the proposal it came from (magnitude). */
+  h = 0;
+  hProposed = 0;
+  landing: Landing = Landing.None;
+  err = 0;
+  errPrev = 1;
+  accepted = false;
+  denseStageValid = false;
+  private nextOutput = 0;
+
+  constructor(field: Field, opts: ResolvedOptions) {
+    this.field = field;
+    this.opts = opts;
+    this.method = opts.method;
+    const d = field.dim;
+    this.dim = d;
+    this.y = new Float64Array(d);
+    this.yNew = new Float64Array(d);
+    this.K = allocateStages(this.method.denseStages, d);
+    this.stageState = new Float64Array(d);
+    this.errVec = new Float64Array(d);
+    this.errVec3 = new Float64Array(d);
+    this.denseW = new Float64Array(this.method.denseStages);
+    this.initWork = [new Float64Array(d), new Float64Array(d)];
+    const nOut = opts.times.length;
+    this.outputs = new Float64Array(nOut * d);
+    this.outputStep = new Int32Array(nOut);
+    this.outputTheta = new Float64Array(nOut);
+  }
+
+  /** Integrates from (t0, y0) to t1, filling the outputs. Throws the errors of errors.ts. */
+  run(y0: ArrayLike<number>, observer?: StepObserver): void {
+    const { field, method, opts, stats, K } = this;
+    const p = opts.params;
+    const dir = opts.direction;
+    const s = method.stages;
+    const tEnd = opts.t1;
+    this.y.set(y0 as ArrayLike<number>);
+    this.t = opts.t0;
+    this.nextOutput = 0;
+    this.emitOutputsAtStart();
+    if (this.t === tEnd) return;
+
+    field.f(this.t, this.y, p, K[0]);
+    stats.fEvals++;
+    this.checkFinite(K[0], 'derivative');
+
+    let h: number;
+    if (!method.adaptive) h = opts.dt;
+    else if (!Number.isNaN(opts.firstStep)) h = opts.firstStep;
+    else {
+      h = initialStepSize(field, this.t, this.y, K[0], p, dir, method.order, opts.rtol, opts.atol, this.initWork);
+      stats.fEvals++;
+    }
+    h = Math.min(Math.max(h, opts.minStep), opts.maxStep, Math.abs(tEnd - this.t));
+    this.errPrev = 1;
+    const attempt = observer?.attempt;
+    const acceptedHook = observer?.accepted;
+
+    while (this.t !== tEnd) {
+      if (stats.accepted + stats.rejected >= opts.maxSteps) {
+        throw new MaxStepsExceededError(this.t, opts.maxSteps, tEnd);
+      }
+      // Shorten the step to land on the end (or on the next output time, when asked).
+      const target = opts.landOnOutputs ? this.nextLandingTime() : tEnd;
+      this.hProposed = h;
+      let hs = dir * h;
+      this.landing = Landing.None;
+      if (dir * (this.t + hs - target) >= 0) {
+        hs = target - this.t;
+        this.landing = target === tEnd ? Landing.End : Landing.Output;
+      }
+      this.h = hs;
+      if (Math.abs(hs) < opts.minStep && this.landing === Landing.None) {
+        throw new StepSizeUnderflowError(this.t, hs, opts.minStep);
+      }
+      if (Math.abs(hs) <= 4 * Number.EPSILON * Math.abs(this.t)) {
+        throw new StepSizeUnderflowError(this.t, hs, 4 * Number.EPSILON * Math.abs(this.t));
+      }
+
+      computeStages(method, field, this.t, this.y, hs, p, K, this.stageState, 1, s);
+      stats.fEvals += s - 1;
+      combine(method.b, s, this.y, hs, K, this.yNew);
+      this.denseStageValid = method.fsal;
+
+      if (method.adaptive) {
+        this.err = this.estimateError(hs);
+        this.accepted = this.err <= 1; // NaN (a non-finite trial) is a rejection
+      } else {
+        this.accepted = true;
+      }
+      if (attempt) attempt.call(observer, this);
+
+      if (this.accepted) {
+        const tNew = this.landing !== Landing.None ? target : this.t + hs;
+        this.checkFinite(this.yNew, 'state', tNew);
+        this.emitOutputsInStep(tNew, hs);
+        if (acceptedHook) acceptedHook.call(observer, this.t, hs, this.y, K, this);
+        stats.accepted++;
+        this.t = tNew;
+        const old = this.y;
+        this.y = this.yNew;
+        this.yNew = old;
+        this.advanceFirstStage();
+        if (method.adaptive) {
+          const factor = stepFactor(opts.controller, method.errorOrder, this.err, this.errPrev, true);
+          this.errPrev = Math.max(this.err, 1e-4);
+          h = Math.min(Math.abs(hs) * factor, opts.maxStep);
+        }
+      } else {
+        stats.rejected++;
+        const factor = Number.isNaN(this.err)
+          ? opts.controller.factorMin
+          : stepFactor(opts.controller, method.errorOrder, this.err, this.errPrev, false);
+        h = Math.abs(hs) * factor;
+        if (h < opts.minStep) throw new StepSizeUnderflowError(this.t, dir * h, opts.minStep);
+      }
+    }
+  }
+
+  /** The error norm of the current attempt (the DOP853 combination when the tableau has e3). */
+  private estimateError(hs: number): number {
+    const { method, opts } = this;
+    const n = method.stages;
+    weightedSum(method.e!, n, hs, this.K, this.errVec);
+    const err5 = errorNorm(this.errVec, this.y, this.yNew, opts.rtol, opts.atol);
+    if (!method.e3) return err5;
+    weightedSum(method.e3, n, hs, this.K, this.errVec3);
+    const err3 = errorNorm(this.errVec3, this.y, this.yNew, opts.rtol, opts.atol);
+    const denom = Math.sqrt(err5 * err5 + 0.01 * err3 * err3);
+    return denom === 0 ? 0 : (err5 * err5) / denom;
+  }
+
+  /** Makes K[0] = f(t, y) for the step about to start, reusing an FSAL or dense stage. */
+  private advanceFirstStage(): void {
+    const { K, method } = this;
+    if (method.fsal) {
+      swap(K, 0, method.stages - 1);
+    } else if (this.denseStageValid) {
+      swap(K, 0, method.stages);
+    } else if (this.t !== this.opts.t1) {
+      this.field.f(this.t, this.y, this.opts.params, K[0]);
+      this.stats.fEvals++;
+    } else {
+      return;
+    }
+    this.checkFinite(K[0], 'derivative');
+  }
+
+  private emitOutputsAtStart(): void {
+    const { times } = this.opts;
+    while (this.nextOutput < times.length && times[this.nextOutput] === this.t) {
+      const k = this.nextOutput++;
+      this.outputs.set(this.y, k * this.dim);
+      this.outputStep[k] = -1;
+      this.outputTheta[k] = 0;
+    }
+  }
+
+  /** Writes every output time in (t, tNew] from the accepted step (t, y, hs). */
+  private emitOutputsInStep(tNew: number, hs: number): void {
+    const { times } = this.opts;
+    const dir = this.opts.direction;
+    const d = this.dim;
+    const stepIndex = this.stats.accepted;
+    while (this.nextOutput < times.length && dir * (times[this.nextOutput] - tNew) <= 0) {
+      const k = this.nextOutput++;
+      const tk = times[k];
+      this.outputStep[k] = stepIndex;
+      if (tk === tNew) {
+        this.outputs.set(this.yNew, k * d);
+        this.outputTheta[k] = 1;
+        continue;
+      }
+      const theta = (tk - this.t) / hs;
+      this.outputTheta[k] = theta;
+      this.ensureDenseStage(hs);
+      denseWeights(this.method, theta, this.denseW);
+      const out = this.outputs;
+      const base = k * d;
+      const y = this.y;
+      for (let i = 0; i < d; i++) out[base + i] = y[i];
+      for (let j = 0; j < this.method.denseStages; j++) {
+        const w = hs * this.denseW[j];
+        if (w === 0) continue;
+        const Kj = this.K[j];
+        for (let i = 0; i < d; i++) out[base + i] += w * Kj[i];
+      }
+    }
+  }
+
+  private ensureDenseStage(hs: number): void {
+    if (this.denseStageValid) return;
+    // Non-FSAL Hermite: the extra stage is f(t + h, y_new).
+    const s = this.method.stages;
+    this.field.f(this.t + hs, this.yNew, this.opts.params, this.K[s]);
+    this.stats.fEvals++;
+    this.denseStageValid = true;
+  }
+
+  private nextLandingTime(): number {
+    const { times, direction } = this.opts;
+    let k = this.nextOutput;
+    while (k < times.length && direction * (times[k] - this.t) <= 0) k++;
+    return k < times.length ? times[k] : this.opts.t1;
+  }
+
+  private checkFinite(v: Float64Array, what: string, t = this.t): void {
+    for (let i = 0; i < v.length; i++) {
+      if (!Number.isFinite(v[i])) throw new NonFiniteError(what, t, i, v[i]);
+    }
+  }
+}
+
+function swap(K: Float64Array[], i: number, j: number): void {
+  const tmp = K[i];
+  K[i] = K[j];
+  K[j] = tmp;
+}

@@ -1,0 +1,149 @@
+/**
+ * The method registry: name -> tableau, and the prepared (flat, typed-array) form the stepper
+ * runs. Adding a method is adding a tableau file and one line here.
+ */
+import { InvalidArgumentError } from '../errors.ts';
+import type { Tableau } from './tableau.ts';
+import { euler, midpoint, rk4 } from './tableaus/fixed.ts';
+import { bosh3, heunEuler } from './tableaus/embedded.ts';
+import { dopri5 } from './tableaus/dopri5.ts';
+import { tsit5 } from './tableaus/tsit5.ts';
+import { dopri8 } from './tableaus/dopri8.ts';
+
+export const TABLEAUS: Readonly<Record<string, Tableau>> = {
+  euler,
+  midpoint,
+  rk4,
+  heun_euler: heunEuler,
+  bosh3,
+  dopri5,
+  tsit5,
+  dopri8,
+};
+
+export type MethodName = keyof typeof TABLEAUS;
+export const METHOD_NAMES = Object.keys(TABLEAUS);
+
+/**
+ * A tableau in the form the stepper runs: flat Float64Arrays, and extended by one stage for
+ * dense output when needed. Cubic Hermite interpolation needs f(t+h, y_new); FSAL methods have
+ * it as their last stage, the others get an extra stage K_{s+1} = f(t+h, y + h sum b K) (a row
+ * equal to b, c = 1), computed only for steps that contain an output time. The extra stage is an
+ * ordinary stage to the gradient methods, so the dense output is differentiated like the step.
+ */
+export interface PreparedMethod {
+  readonly tableau: Tableau;
+  readonly name: string;
+  /** Stages of one step. */
+  readonly stages: number;
+  /** Stages needed for dense output (stages, or stages + 1). */
+  readonly denseStages: number;
+  /** a as a dense (denseStages x denseStages) row-major matrix, zero on and above the diagonal. */
+  readonly a: Float64Array;
+  readonly b: Float64Array;
+  /** c, length denseStages. */
+  readonly c: Float64Array;
+  readonly e: Float64Array | null;
+  readonly e3: Float64Array | null;
+  readonly adaptive: boolean;
+  readonly fsal: boolean;
+  readonly order: number;
+  /** Exponent order q in h_new = h * err^(-1/(q+1)). */
+  readonly errorOrder: number;
+  /** Dense weights w_j(theta) = sum_k dense[j * degree + k] theta^(k+1), j < denseStages. */
+  readonly dense: Float64Array;
+  readonly denseDegree: number;
+  /** True when the dense output uses the extra stage (non-FSAL Hermite). */
+  readonly denseNeedsExtraStage: boolean;
+}
+
+const prepared = new Map<string, PreparedMethod>();
+
+export function getMethod(name: string): PreparedMethod {
+  const cached = prepared.get(name);
+  if (cached) return cached;
+  const tableau = TABLEAUS[name];
+  if (!tableau) {
+    throw new InvalidArgumentError('method', name, `one of ${METHOD_NAMES.join(', ')}`);
+  }
+  const method = prepare(tableau);
+  prepared.set(name, method);
+  return method;
+}
+
+function prepare(tab: Tableau): PreparedMethod {
+  const s = tab.stages;
+  const needsExtra = !tab.dense && !tab.fsal;
+  const sd = needsExtra ? s + 1 : s;
+  const a = new Float64Array(sd * sd);
+  for (let j = 0; j < s; j++) for (let l = 0; l < j; l++) a[j * sd + l] = tab.a[j][l] ?? 0;
+  if (needsExtra) for (let l = 0; l < s; l++) a[s * sd + l] = tab.b[l];
+  const c = new Float64Array(sd);
+  for (let j = 0; j < s; j++) c[j] = tab.c[j];
+  if (needsExtra) c[s] = 1;
+
+  let dense: Float64Array;
+  let degree: number;
+  if (tab.dense) {
+    degree = Math.max(...tab.dense.map((row) => row.length));
+    dense = new Float64Array(sd * degree);
+    tab.dense.forEach((row, j) => row.forEach((v, k) => (dense[j * degree + k] = v)));
+  } else {
+    // Cubic Hermite through (y0, f0) and (y1, f1), written as weights on the stages:
+    // y(theta) = y0 + h [ h01(theta) sum_j b_j K_j + h10(theta) K_1 + h11(theta) f1 ],
+    // h01 = 3 theta^2 - 2 theta^3, h10 = theta - 2 theta^2 + theta^3, h11 = -theta^2 + theta^3.
+    degree = 3;
+    dense = new Float64Array(sd * degree);
+    const f1 = tab.fsal ? s - 1 : s;
+    for (let j = 0; j < s; j++) {
+      dense[j * degree + 1] += 3 * tab.b[j];
+      dense[j * degree + 2] += -2 * tab.b[j];
+    }
+    dense[0] += 1;
+    dense[1] += -2;
+    dense[2] += 1;
+    dense[f1 * degree + 1] += -1;
+    dense[f1 * degree + 2] += 1;
+  }
+  const q = tab.errorOrder ?? tab.order - 1;
+  return {
+    tableau: tab,
+    name: tab.name,
+    stages: s,
+    denseStages: sd,
+    a,
+    b: Float64Array.from({ length: sd }, (_, j) => (j < s ? tab.b[j] : 0)),
+    c,
+    e: tab.e ? Float64Array.from({ length: sd }, (_, j) => (j < s ? tab.e![j] : 0)) : null,
+    e3: tab.e3 ? Float64Array.from({ length: sd }, (_, j) => (j < s ? tab.e3![j] : 0)) : null,
+    adaptive: tab.e !== undefined,
+    fsal: tab.fsal,
+    order: tab.order,
+    errorOrder: q,
+    dense,
+    denseDegree: degree,
+    denseNeedsExtraStage: needsExtra,
+  };
+}
+
+/** Fills w (length denseStages) with the dense-output weights at theta in [0, 1]. */
+export function denseWeights(method: PreparedMethod, theta: number, w: Float64Array): void {
+  const deg = method.denseDegree;
+  const coef = method.dense;
+  for (let j = 0; j < method.denseStages; j++) {
+    let acc = 0;
+    for (let k = deg - 1; k >= 0; k--) acc = (acc + coef[j * deg + k]) * theta;
+    w[j] = acc;
+  }
+}
+
+/** Derivative of the dense weights with respect to theta (for dL/dt of interpolated outputs). */
+export function denseWeightsDerivative(method: PreparedMethod, theta: number, w: Float64Array): void {
+  const deg = method.denseDegree;
+  const coef = method.dense;
+  for (let j = 0; j < method.denseStages; j++) {
+    let acc = 0;
+    for (let k = deg - 1; k >= 0; k--) acc = acc * theta + (k + 1) * coef[j * deg + k];
+    w[j] = acc;
+  }
+}

@@ -1,0 +1,185 @@
+/**
+ * Solver options as the user writes them, and their validated, resolved form. Validation names
+ * the option, the value and what is allowed (InvalidArgumentError).
+ */
+import { InvalidArgumentError } from '../errors.ts';
+import type { Field } from '../fields/field.ts';
+import { DEFAULT_CONTROLLER, type ControllerOptions } from './controller.ts';
+import { getMethod, type PreparedMethod } from './methods.ts';
+
+export type Tolerance = number | ArrayLike<number>;
+
+export interface SolveOptions {
+  /** Output times, increasing (or decreasing, to integrate backwards). */
+  readonly times: ArrayLike<number>;
+  /** Start time; defaults to times[0]. */
+  readonly t0?: number;
+  /** End of integration; defaults to the last output time. */
+  readonly t1?: number;
+  /** Method name (see METHOD_NAMES); default 'dopri5'. */
+  readonly method?: string;
+  /** Parameters p of the field (length field.nParams). */
+  readonly params?: ArrayLike<number>;
+  /** Relative and absolute tolerances, scalar or per component. Defaults 1e-6 and 1e-9. */
+  readonly rtol?: Tolerance;
+  readonly atol?: Tolerance;
+  /** Step size of a fixed-step method (required for euler, midpoint, rk4). */
+  readonly dt?: number;
+  /** First step of an adaptive method; default: Hairer's initial-step algorithm. */
+  readonly firstStep?: number;
+  /** Maximum number of step attempts, accepted and rejected. Default 100000. */
+  readonly maxSteps?: number;
+  readonly minStep?: number;
+  readonly maxStep?: number;
+  readonly controller?: 'integral' | 'pi' | Partial<ControllerOptions>;
+  /** Land steps exactly on the output times instead of interpolating. Default false. */
+  readonly landOnOutputs?: boolean;
+}
+
+export interface ResolvedOptions {
+  readonly method: PreparedMethod;
+  readonly times: Float64Array;
+  readonly t0: number;
+  readonly t1: number;
+  readonly direction: number;
+  readonly params: Float64Array;
+  readonly rtol: Float64Array;
+  readonly atol: Float64Array;
+  readonly dt: number;
+  readonly firstStep: number;
+  readonly maxSteps: number;
+  readonly minStep: number;
+  readonly maxStep: number;
+  readonly controller: ControllerOptions;
+  readonly landOnOutputs: boolean;
+}
+
+export function resolveOptions(field: Field, y0: ArrayLike<number>, opts: SolveOptions): ResolvedOptions {
+  if (opts == null || typeof opts !== 'object') {
+    throw new InvalidArgumentError('options', opts, 'an object with at least `times`');
+  }
+  const method = getMethod(opts.method ?? 'dopri5');
+  const d = field.dim;
+  if (!Number.isInteger(d) || d < 1) throw new InvalidArgumentError('field.dim', d, 'a positive integer');
+  if (y0 == null || y0.length !== d) {
+    throw new InvalidArgumentError('y0', y0, `an array of length ${d} (the field's dimension)`);
+  }
+  for (let i = 0; i < d; i++) {
+    if (!Number.isFinite(y0[i])) throw new InvalidArgumentError(`y0[${i}]`, y0[i], 'a finite number');
+  }
+  const times = toFloat64('times', opts.times);
+  if (times.length === 0) throw new InvalidArgumentError('times', opts.times, 'at least one output time');
+  const t0 = opts.t0 ?? times[0];
+  finite('t0', t0);
+  const last = times[times.length - 1];
+  const t1 = opts.t1 ?? last;
+  finite('t1', t1);
+  const direction = t1 > t0 ? 1 : t1 < t0 ? -1 : last >= t0 ? 1 : -1;
+  let prev = t0;
+  for (let k = 0; k < times.length; k++) {
+    const tk = times[k];
+    if (direction * (tk - prev) < 0) {
+      const order = direction > 0 ? 'increasing' : 'decreasing';
+      const from = k === 0 ? `t0 = ${t0}` : `times[${k - 1}] = ${prev}`;
+      throw new InvalidArgumentError(`times[${k}]`, tk, `output times must be ${order} from ${from}`);
+    }
+    prev = tk;
+  }
+  if (direction * (t1 - last) < 0) {
+    throw new InvalidArgumentError('t1', t1, `must not end before the last output time ${last}`);
+  }
+
+  const params = toFloat64('params', opts.params ?? new Float64Array(0));
+  if (params.length !== field.nParams) {
+    throw new InvalidArgumentError('params', opts.params, `an array of length ${field.nParams} (the field's parameter count)`);
+  }
+  const rtol = tolerance('rtol', opts.rtol ?? 1e-6, d);
+  const atol = tolerance('atol', opts.atol ?? 1e-9, d);
+  for (let i = 0; i < d; i++) {
+    if (!(rtol[i] > 0) && !(atol[i] > 0)) {
+      throw new InvalidArgumentError(`rtol[${i}]`, rtol[i], 'rtol and atol must not both be zero for a component');
+    }
+  }
+
+  let dt = NaN;
+  if (!method.adaptive) {
+    if (opts.dt === undefined && !opts.landOnOutputs) {
+      throw new InvalidArgumentError('dt', opts.dt, `a positive step size (required by the fixed-step method ${method.name})`);
+    }
+    if (opts.dt !== undefined) dt = positive('dt', opts.dt);
+    else dt = Infinity;
+  }
+  const firstStep = opts.firstStep === undefined ? NaN : positive('firstStep', opts.firstStep);
+  const maxSteps = opts.maxSteps ?? 100_000;
+  if (!Number.isInteger(maxSteps) || maxSteps < 1) {
+    throw new InvalidArgumentError('maxSteps', maxSteps, 'a positive integer');
+  }
+  const minStep = opts.minStep ?? 0;
+  if (!(minStep >= 0) || !Number.isFinite(minStep)) throw new InvalidArgumentError('minStep', minStep, 'a finite number >= 0');
+  const maxStep = opts.maxStep ?? Infinity;
+  if (!(maxStep > minStep)) throw new InvalidArgumentError('maxStep', maxStep, `a number > minStep (${minStep})`);
+
+  return {
+    method,
+    times,
+    t0,
+    t1,
+    direction,
+    params,
+    rtol,
+    atol,
+    dt,
+    firstStep,
+    maxSteps,
+    minStep,
+    maxStep,
+    controller: resolveController(opts.controller),
+    landOnOutputs: opts.landOnOutputs ?? false,
+  };
+}
+
+function resolveController(c: SolveOptions['controller']): ControllerOptions {
+  const base = typeof c === 'string' ? { ...DEFAULT_CONTROLLER, kind: c } : { ...DEFAULT_CONTROLLER, ...(c ?? {}) };
+  if (base.kind !== 'integral' && base.kind !== 'pi') {
+    throw new InvalidArgumentError('controller', base.kind, "'integral' or 'pi'");
+  }
+  if (!(base.safety > 0 && base.safety <= 1)) throw new InvalidArgumentError('controller.safety', base.safety, 'a number in (0, 1]');
+  if (!(base.factorMin > 0 && base.factorMin < 1)) throw new InvalidArgumentError('controller.factorMin', base.factorMin, 'a number in (0, 1)');
+  if (!(base.factorMax > 1)) throw new InvalidArgumentError('controller.factorMax', base.factorMax, 'a number > 1');
+  return base;
+}
+
+function finite(name: string, v: unknown): void {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new InvalidArgumentError(name, v, 'a finite number');
+}
+
+function positive(name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
+    throw new InvalidArgumentError(name, v, 'a finite number > 0');
+  }
+  return v;
+}
+
+function toFloat64(name: string, v: ArrayLike<number> | undefined): Float64Array {
+  if (v == null || typeof (v as ArrayLike<number>).length !== 'number') {
+    throw new InvalidArgumentError(name, v, 'an array of numbers');
+  }
+  const out = Float64Array.from(v);
+  for (let i = 0; i < out.length; i++) {
+    if (!Number.isFinite(out[i])) throw new InvalidArgumentError(`${name}[${i}]`, v[i], 'a finite number');
+  }
+  return out;
+}
+
+function tolerance(name: string, v: Tolerance, d: number): Float64Array {
+  if (typeof v === 'number') {
+    if (!(v >= 0) || !Number.isFinite(v)) throw new InvalidArgumentError(name, v, 'a finite number >= 0');
+    return new Float64Array(d).fill(v);
+  }
+  const arr = toFloat64(name, v);
+  if (arr.length !== d) throw new InvalidArgumentError(name, v, `a number or an array of length ${d}`);
+  for (let i = 0; i < d; i++) {
+    if (arr[i] < 0) throw new InvalidArgumentError(`${name}[${i}]`, arr[i], 'a finite number >= 0');
+  }
+  return arr;
+}
