@@ -1,0 +1,64 @@
+/**
+ * ACA's checkpoint store: for every accepted step its start (t_i, h_i, y_i), N_t (d + 2) numbers
+ * in all (shared/design/aca.md, forward pass step 2), optionally with the step's stages. Growable
+ * by doubling; `bytes` counts what is held, not the spare capacity.
+ */
+export class CheckpointStore {
+  count = 0;
+  private capacity: number;
+  times: Float64Array;
+  steps: Float64Array;
+  states: Float64Array;
+  stages: Float64Array | null;
+
+  constructor(readonly dim: number, readonly stagesPerStep: number, initialCapacity = 64) {
+    this.capacity = initialCapacity;
+    this.times = new Float64Array(initialCapacity);
+    this.steps = new Float64Array(initialCapacity);
+    this.states = new Float64Array(initialCapacity * dim);
+    this.stages = stagesPerStep > 0 ? new Float64Array(initialCapacity * stagesPerStep * dim) : null;
+  }
+
+  push(t: number, h: number, y: Float64Array, K: readonly Float64Array[]): void {
+    if (this.count === this.capacity) this.grow();
+    const i = this.count++;
+    const d = this.dim;
+    this.times[i] = t;
+    this.steps[i] = h;
+    this.states.set(y, i * d);
+    if (this.stages) {
+      const base = i * this.stagesPerStep * d;
+      for (let j = 0; j < this.stagesPerStep; j++) this.stages.set(K[j], base + j * d);
+    }
+  }
+
+  state(i: number): Float64Array {
+    return this.states.subarray(i * this.dim, (i + 1) * this.dim);
+  }
+
+  /** Copies the stored stages of step i into K. */
+  loadStages(i: number, K: Float64Array[]): void {
+    const d = this.dim;
+    const base = i * this.stagesPerStep * d;
+    for (let j = 0; j < this.stagesPerStep; j++) K[j].set(this.stages!.subarray(base + j * d, base + (j + 1) * d));
+  }
+
+  get bytes(): number {
+    return this.count * (this.dim + 2 + this.stagesPerStep * this.dim) * 8;
+  }
+
+  private grow(): void {
+    const cap = this.capacity * 2;
+    const d = this.dim;
+    const grow = (a: Float64Array, n: number) => {
+      const b = new Float64Array(n);
+      b.set(a);
+      return b;
+    };
+    this.times = grow(this.times, cap);
+    this.steps = grow(this.steps, cap);
+    this.states = grow(this.states, cap * d);
+    if (this.stages) this.stages = grow(this.stages, cap * this.stagesPerStep * d);
+    this.capacity = cap;
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * The one interface of the gradient methods: the problem (field, y0, solver options), a loss on
+ * the outputs, and what comes back. 'aca', 'adjoint' and 'naive' are swappable by name.
+ */
+import type { SolveOptions } from '../solvers/options.ts';
+import type { SolveStats } from '../solvers/integrator.ts';
+import type { Loss } from '../losses/loss.ts';
+
+export type GradientMethodName = 'aca' | 'adjoint' | 'naive';
+export const GRADIENT_METHODS: readonly GradientMethodName[] = ['aca', 'adjoint', 'naive'];
+
+export interface GradientOptions extends SolveOptions {
+  /** The loss on the outputs. */
+  readonly loss: Loss;
+  /** Default 'aca'. */
+  readonly gradientMethod?: GradientMethodName;
+  /** Tolerances of the adjoint method's backward solve (default: the forward ones). */
+  readonly adjointRtol?: number;
+  readonly adjointAtol?: number;
+  /**
+   * ACA: keep each accepted step's stages from the forward pass instead of recomputing them
+   * (s d numbers per step more). 'auto' (default) keeps them while they take under 64 MiB.
+   */
+  readonly keepStages?: boolean | 'auto';
+}
+
+export interface GradientStats {
+  /** The forward solve's own statistics. */
+  readonly forward: SolveStats;
+  /** f evaluations (forward and backward together) and VJP evaluations. */
+  fEvals: number;
+  vjpEvals: number;
+  /** Accepted and rejected steps of the forward solve, and of the backward solve (adjoint). */
+  accepted: number;
+  rejected: number;
+  backwardAccepted: number;
+  backwardRejected: number;
+  /** Checkpoints held (ACA: one per accepted step; naive: one per attempt). */
+  checkpoints: number;
+  /** Bytes of the checkpoints (ACA: N_t (d + 2) 8, plus stages if kept) or of naive's tape. */
+  checkpointBytes: number;
+  /** Bytes of the method's own storage at its peak (checkpoints, tape, stage workspaces). */
+  peakBytes: number;
+}
+
+export interface GradientResult {
+  readonly loss: number;
+  /** dL/dy0 (length d) and dL/dp (length P). */
+  readonly dy0: Float64Array;
+  readonly dp: Float64Array;
+  /** dL/dt0 with the output times held fixed, and dL/dt of the last output time. */
+  readonly dt0: number;
+  readonly dt1: number;
+  /** The forward outputs (K x d, row-major) and times. */
+  readonly outputs: Float64Array;
+  readonly times: Float64Array;
+  readonly method: GradientMethodName;
+  readonly stats: GradientStats;
+  /** ACA only: the accepted steps (start times and signed sizes) the gradient is exact for. */
+  readonly acceptedSteps?: { readonly t: Float64Array; readonly h: Float64Array };
+}
