@@ -73,14 +73,14 @@ export class StepAdjoint {
         const ajl = a[row + l];
         if (ajl === 0) continue;
         const w = h * ajl;
-        const Kl = K[l];
         const Kbl = Kbar[l];
-        let dot = 0;
-        for (let i = 0; i < n; i++) {
-          Kbl[i] += w * stageAdjointY[i];
-          dot += Kl[i] * stageAdjointY[i];
+        for (let i = 0; i < n; i++) Kbl[i] += w * stageAdjointY[i];
+        if (withH) {
+          const Kl = K[l];
+          let dot = 0;
+          for (let i = 0; i < n; i++) dot += Kl[i] * stageAdjointY[i];
+          hbar += ajl * dot;
         }
-        if (withH) hbar += ajl * dot;
       }
     }
     return hbar;

@@ -32,7 +32,11 @@ export interface SolveOptions {
   readonly minStep?: number;
   readonly maxStep?: number;
   readonly controller?: 'integral' | 'pi' | Partial<ControllerOptions>;
-  /** Land steps exactly on the output times instead of interpolating. Default false. */
+  /**
+   * Land steps exactly on the output times instead of interpolating. Default: false, except for
+   * high-order adaptive methods without their own dense output (dopri8), whose large steps would
+   * make the cubic Hermite interpolant far less accurate than the steps themselves.
+   */
   readonly landOnOutputs?: boolean;
 }
 
@@ -134,7 +138,7 @@ export function resolveOptions(field: Field, y0: ArrayLike<number>, opts: SolveO
     minStep,
     maxStep,
     controller: resolveController(opts.controller),
-    landOnOutputs: opts.landOnOutputs ?? false,
+    landOnOutputs: opts.landOnOutputs ?? (method.adaptive && !method.tableau.dense && method.order > 4),
   };
 }
 

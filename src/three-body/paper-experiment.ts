@@ -1,0 +1,62 @@
+/**
+ * The main job (`npm start`): the seed paper's three-body mass estimation, fitted once with each
+ * gradient method from the same seeded initial guess, then extrapolated from [0, 1] to [0, 2].
+ */
+import type { GradientMethodName } from '../gradients/types.ts';
+import { createRng } from '../util/random.ts';
+import { estimate, type EstimateResult } from './estimate.ts';
+import { extrapolationError, type ExtrapolationError } from './extrapolate.ts';
+import { synthesize, type Observations } from './observations.ts';
+import { paperSetup, type PaperSetup } from './paper.ts';
+
+export interface MethodOutcome {
+  readonly method: GradientMethodName;
+  readonly fit: EstimateResult;
+  readonly relativeErrors: Float64Array;
+  readonly test: ExtrapolationError;
+}
+
+export interface PaperExperiment {
+  readonly setup: PaperSetup;
+  readonly initialMasses: Float64Array;
+  readonly train: Observations;
+  readonly test: Observations;
+  readonly outcomes: MethodOutcome[];
+}
+
+export interface PaperExperimentOptions {
+  readonly methods?: readonly GradientMethodName[];
+  readonly epochs?: number;
+  readonly seed?: number;
+  readonly onEpoch?: (method: GradientMethodName, epoch: number, epochs: number, loss: number) => void;
+}
+
+export async function runPaperExperiment(options: PaperExperimentOptions = {}): Promise<PaperExperiment> {
+  const setup = paperSetup();
+  const rng = createRng(options.seed ?? 20200713);
+  const [lo, hi] = setup.initialGuessRange;
+  const initialMasses = Float64Array.from(setup.trueMasses, () => rng.uniform(lo, hi));
+  const train = synthesize(setup.system, setup.y0, setup.trueMasses, setup.trainTimes);
+  const test = synthesize(setup.system, setup.y0, setup.trueMasses, setup.testTimes);
+  const epochs = options.epochs ?? setup.adam.epochs;
+  const outcomes: MethodOutcome[] = [];
+  for (const method of options.methods ?? (['aca', 'adjoint', 'naive'] as const)) {
+    const fit = await estimate(setup.system, [{ observations: train, y0: setup.y0 }], {
+      gradientMethod: method,
+      rtol: setup.rtol,
+      atol: setup.atol,
+      epochs,
+      lr: setup.adam.lr,
+      lrDecay: setup.adam.lrDecay,
+      beta1: setup.adam.beta1,
+      beta2: setup.adam.beta2,
+      initialMasses,
+      timeWeightBase: setup.trainWeightBase,
+      onEpoch: (epoch, loss) => options.onEpoch?.(method, epoch, epochs, loss),
+    });
+    const relativeErrors = Float64Array.from(fit.masses, (m, b) => Math.abs(m - setup.trueMasses[b]) / setup.trueMasses[b]);
+    const testError = extrapolationError(setup.system, setup.y0, fit.masses, test, setup.testWeightBase, setup);
+    outcomes.push({ method, fit, relativeErrors, test: testError });
+  }
+  return { setup, initialMasses, train, test, outcomes };
+}
