@@ -6,6 +6,9 @@ import { InvalidArgumentError } from '../errors.ts';
 import type { Field, FieldSpec } from './field.ts';
 import { dampedRotationField, linearField, lotkaVolterraField } from './classic.ts';
 import { nbodyField } from './nbody.ts';
+import { expressionField } from './expression/compile.ts';
+import { mlpField } from './mlp.ts';
+import { hybridField } from './hybrid.ts';
 
 export type FieldBuilder = (spec: FieldSpec) => Field;
 
@@ -14,6 +17,9 @@ const builders = new Map<string, FieldBuilder>([
   ['lotka_volterra', () => lotkaVolterraField()],
   ['damped_rotation', () => dampedRotationField()],
   ['linear', (s) => linearField(s.dim as number)],
+  ['expression', (s) => expressionField(s.model as never)],
+  ['mlp', (s) => mlpField(s as never)],
+  ['hybrid', (s) => hybridField(s as never)],
 ]);
 
 export function registerFieldKind(kind: string, builder: FieldBuilder): void {

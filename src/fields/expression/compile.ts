@@ -1,0 +1,51 @@
+/**
+ * expressionField: an equation model (parse.ts) compiled to a Field whose f and VJP are
+ * straight-line JavaScript built with `new Function`: parse and check (mathjs), lower to a
+ * hash-consed DAG with definitions substituted, symbolic partials by mathjs `derivative` chained
+ * in reverse over the definitions (derivative.ts), common subexpressions bound once (cse.ts),
+ * source printed from the DAG (codegen.ts). The generated functions read only their arguments and
+ * write only their output arrays; they allocate nothing.
+ */
+import type { Field } from '../field.ts';
+import { generateFunction, type Output } from './codegen.ts';
+import { buildGraph } from './derivative.ts';
+import { parseModel, type ExpressionModel } from './parse.ts';
+
+export interface ExpressionField extends Field {
+  readonly spec: { readonly kind: 'expression'; readonly model: ExpressionModel };
+  readonly stateNames: readonly string[];
+  readonly paramNames: readonly string[];
+  f(t: number, y: Float64Array, p: Float64Array, out: Float64Array): void;
+  vjp(t: number, y: Float64Array, p: Float64Array, a: Float64Array, outY: Float64Array, outP: Float64Array): void;
+  /** The generated code (codegen.ts: a function body, or a factory of chunks), for inspection. */
+  readonly source: { readonly f: string; readonly vjp: string };
+}
+
+export function expressionField(model: ExpressionModel): ExpressionField {
+  const parsed = parseModel(model);
+  const graph = buildGraph(parsed);
+  const fCode = generateFunction<ExpressionField['f']>(
+    ['t', 'y', 'p', 'out'],
+    graph.f.map((node, i): Output => ({ target: `out[${i}]`, op: '=', node })),
+    graph.definitionNames,
+  );
+  const vjpCode = generateFunction<ExpressionField['vjp']>(
+    ['t', 'y', 'p', 'a', 'outY', 'outP'],
+    [
+      ...graph.vjpY.map((node, j): Output => ({ target: `outY[${j}]`, op: '=', node })),
+      ...graph.vjpP.map((node, j): Output => ({ target: `outP[${j}]`, op: '+=', node })),
+    ],
+    graph.definitionNames,
+  );
+  return {
+    dim: parsed.states.length,
+    nParams: parsed.params.length,
+    // A private copy, so that later changes to the caller's object cannot desynchronise the spec.
+    spec: { kind: 'expression', model: JSON.parse(JSON.stringify(model)) as ExpressionModel },
+    stateNames: parsed.states,
+    paramNames: parsed.params,
+    f: fCode.build(),
+    vjp: vjpCode.build(),
+    source: { f: fCode.source, vjp: vjpCode.source },
+  };
+}

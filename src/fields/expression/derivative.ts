@@ -1,0 +1,88 @@
+/**
+ * The right-hand side and its vector-Jacobian product as DAG nodes.
+ *
+ * f: every definition and equation is lowered with earlier definitions substituted (shared nodes,
+ * so no swelling).
+ *
+ * VJP: reverse-mode accumulation over the model's own structure, with symbolic local partials
+ * from mathjs `derivative` (simplify off; dag.ts folds). For cotangent a, each name s (state,
+ * parameter or definition) gets an adjoint
+ *
+ *   bar(s) = sum_i a_i df_i/ds  +  sum over definitions D using s of  bar(D) dD/ds,
+ *
+ * where df_i/ds and dD/ds are partials that treat the other names as independent. Visiting the
+ * definitions from last to first makes each bar(D) complete before it is pushed to the names D
+ * uses (the chain rule; definitions may only use earlier ones, so this order is topological).
+ * Then a^T df/dy = bar(states) and a^T df/dp = bar(params). The partials mention the same
+ * subexpressions as f (e.g. d sqrt(u)/du = 1/(2 sqrt(u)) reuses the distance node), which CSE
+ * then computes once.
+ */
+import { Dag, type Node } from './dag.ts';
+import { lower } from './lower.ts';
+import { mathjs, type MathNode } from './mathjs.ts';
+import type { ParsedExpression, ParsedModel } from './parse.ts';
+
+export interface FieldGraph {
+  readonly dag: Dag;
+  /** f_i, one per state. */
+  readonly f: readonly Node[];
+  /** (a^T df/dy)_j, one per state. */
+  readonly vjpY: readonly Node[];
+  /** (a^T df/dp)_j, one per parameter. */
+  readonly vjpP: readonly Node[];
+  /** Definition names by node id, to name the generated locals after the model's helpers. */
+  readonly definitionNames: ReadonlyMap<number, string>;
+}
+
+export function buildGraph(model: ParsedModel): FieldGraph {
+  const dag = new Dag();
+  const values = new Map<string, Node>([
+    ['t', dag.input('t')],
+    ['pi', dag.num(Math.PI)],
+    ['e', dag.num(Math.E)],
+  ]);
+  model.states.forEach((name, i) => values.set(name, dag.input('y', i)));
+  model.params.forEach((name, j) => values.set(name, dag.input('p', j)));
+  for (const [name, value] of model.constants) values.set(name, dag.num(value));
+  const resolve = (name: string): Node => {
+    const node = values.get(name);
+    if (node === undefined) throw new Error(`internal error: unresolved name '${name}'`);
+    return node;
+  };
+
+  const definitionNames = new Map<number, string>();
+  for (const definition of model.definitions) {
+    const node = lower(definition.node, dag, resolve);
+    values.set(definition.name, node);
+    if (!definitionNames.has(node.id)) definitionNames.set(node.id, definition.name);
+  }
+  const f = model.equations.map((equation) => lower(equation.node, dag, resolve));
+
+  // Reverse accumulation (module comment).
+  const differentiable = (name: string) => {
+    const kind = model.kinds.get(name);
+    return kind === 'state' || kind === 'param' || kind === 'definition';
+  };
+  const adjoints = new Map<string, Node>();
+  const accumulate = (cotangent: Node, expression: ParsedExpression) => {
+    for (const name of expression.symbols) {
+      if (!differentiable(name)) continue;
+      const partial = lower(partialDerivative(expression.node, name), dag, resolve);
+      const term = dag.mul(cotangent, partial);
+      adjoints.set(name, dag.add(adjoints.get(name) ?? dag.zero, term));
+    }
+  };
+  model.equations.forEach((equation, i) => accumulate(dag.input('a', i), equation));
+  for (let k = model.definitions.length - 1; k >= 0; k--) {
+    const definition = model.definitions[k];
+    const adjoint = adjoints.get(definition.name);
+    if (adjoint !== undefined && adjoint !== dag.zero) accumulate(adjoint, definition);
+  }
+  const vjpY = model.states.map((name) => adjoints.get(name) ?? dag.zero);
+  const vjpP = model.params.map((name) => adjoints.get(name) ?? dag.zero);
+  return { dag, f, vjpY, vjpP, definitionNames };
+}
+
+function partialDerivative(node: MathNode, name: string): MathNode {
+  return mathjs().derivative(node, name, { simplify: false });
+}
