@@ -1,0 +1,110 @@
+/**
+ * `aca batch RUNS.jsonl --out RESULTS.jsonl [--workers N] [--retry-failed]`: independent runs
+ * over the worker pool (src/parallel/batch-runs.ts), with a progress bar on stderr.
+ *
+ * The first Ctrl-C stops dispatching, ends the running workers and closes the output (complete
+ * lines only); rerunning the same command resumes. A second Ctrl-C exits at once, which also
+ * leaves only complete lines (each is written by one write and fsync'd).
+ */
+import { runBatchFile } from '../../parallel/batch-runs.ts';
+import { closePool, defaultWorkers, resolveWorkers } from '../../parallel/pool.ts';
+import { EXIT_FAILURE, EXIT_OK, exitCodeFor, intOption, parseCommandArgs, UsageError } from '../args.ts';
+import type { Command } from '../command.ts';
+import { processIO, type CliIO } from '../io.ts';
+import { ProgressBar } from '../progress.ts';
+
+export const BATCH_HELP = `Usage: aca batch RUNS.jsonl --out RESULTS.jsonl [options]
+
+Runs independent solve, grad and fit runs, one JSON object a line, on a pool of worker threads.
+Each finished run appends one complete line to the output:
+  {"id": ..., "ok": true, "kind": "grad", "result": {...}, "elapsedMs": ...}
+  {"id": ..., "ok": false, "kind": "grad", "error": {"code", "message", "attempts"}, "elapsedMs": ...}
+A run's id is its "id" field, else its line number. Running the command again skips the runs
+the output already has, so an interrupted batch resumes where it stopped.
+
+A run line is a problem spec: {"kind": "solve" | "grad" | "fit", "spec": "model.yaml",
+"data": "obs.csv", "iterations": N (fit)}, paths relative to RUNS.jsonl; or a batch job of many
+trajectories: {"kind": "grad" | "solve", "field", "solver", "params", "loss", "trajectories"}.
+
+Options:
+  -o, --out FILE       results file (JSONL, appended to; required)
+  -w, --workers N      worker threads (default: the number of cores, ${defaultWorkers()} here)
+      --retry-failed   run again the runs whose line records a failure
+  -q, --quiet          no progress bar
+  -h, --help           this help
+
+A run whose worker throws, exits or runs out of memory is tried once more; if it fails again,
+its error goes into its line and the other runs go on.
+Exit codes: 0 every run succeeded, 1 some runs failed or the batch was interrupted, 2 bad input.`;
+
+export const batch: Command = {
+  name: 'batch',
+  summary: 'run many solve/grad/fit runs (JSONL) on worker threads; resumable JSONL results',
+  help: BATCH_HELP,
+  async run(argv, io) {
+    const { values, positionals } = parseCommandArgs(
+      'batch',
+      argv,
+      {
+        out: { type: 'string', short: 'o' },
+        workers: { type: 'string', short: 'w' },
+        'retry-failed': { type: 'boolean' },
+        quiet: { type: 'boolean', short: 'q' },
+      },
+      ['RUNS.jsonl'],
+    );
+    if (values.help) {
+      io.stdout.write(BATCH_HELP + '\n');
+      return EXIT_OK;
+    }
+    const outFile = values.out as string | undefined;
+    if (!outFile) throw new UsageError('aca batch: missing --out RESULTS.jsonl (see aca batch --help)');
+    const workers = resolveWorkers(intOption('batch', 'workers', values.workers), '--workers');
+
+    const stop = new AbortController();
+    const onInterrupt = () => {
+      if (stop.signal.aborted) process.exit(EXIT_FAILURE); // a second Ctrl-C: stop now
+      io.stderr.write('\naca batch: stopping (Ctrl-C again to exit at once)\n');
+      stop.abort();
+    };
+    process.on('SIGINT', onInterrupt);
+    process.on('SIGTERM', onInterrupt);
+    let bar: ProgressBar | undefined;
+    try {
+      const summary = await runBatchFile({
+        runsFile: positionals[0],
+        outFile,
+        workers,
+        retryFailed: values['retry-failed'] === true,
+        signal: stop.signal,
+        onProgress: (p) => {
+          if (values.quiet || p.total === 0) return;
+          bar ??= new ProgressBar({ label: 'batch', total: p.total, stream: io.stderr });
+          bar.update(p.done, p.failed > 0 ? { failed: p.failed } : {});
+        },
+      });
+      if (bar && !summary.interrupted) bar.done(summary.done, summary.failed > 0 ? { failed: summary.failed } : {});
+      else if (bar) io.stderr.write('\n');
+      const parts = [`${summary.done - summary.failed} ok`, `${summary.failed} failed`];
+      if (summary.skipped > 0) parts.push(`${summary.skipped} skipped (already in ${outFile})`);
+      if (summary.interrupted) parts.push(`${summary.total - summary.done} not run (interrupted; run the same command again to resume)`);
+      io.stderr.write(`aca batch: ${parts.join(', ')}\n`);
+      return summary.interrupted || summary.failed > 0 ? EXIT_FAILURE : EXIT_OK;
+    } finally {
+      process.off('SIGINT', onInterrupt);
+      process.off('SIGTERM', onInterrupt);
+      await closePool({ force: stop.signal.aborted });
+    }
+  },
+};
+
+/** `aca batch` on its own: runs the command and maps a thrown error to its message and exit code. */
+export async function batchCommand(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
+  try {
+    return await batch.run(argv, io);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    io.stderr.write(`${message.startsWith('aca batch') ? '' : 'aca batch: '}${message}\n`);
+    return exitCodeFor(error);
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * `aca fit SPEC --data FILE`: fit the spec's free values to the data; writes report.json and
+ * fit.svg to the output folder, and a checkpoint while it runs (resumed automatically when the
+ * same command is run again after an interrupt).
+ */
+import { mkdir, rm } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
+import { fitHash } from '../../fit/checkpoint.ts';
+import { fit as runFit, FitInterruptedError } from '../../fit/fit.ts';
+import { fitPlot, fitReport } from '../../fit/report.ts';
+import { writeFileAtomic } from '../../io/atomic.ts';
+import { loadProblem } from '../../spec/load.ts';
+import { EXIT_FAILURE, intOption, parseCommandArgs, UsageError } from '../args.ts';
+import type { Command } from '../command.ts';
+import { ProgressBar } from '../progress.ts';
+
+export const REPORT_FILE = 'report.json';
+export const PLOT_FILE = 'fit.svg';
+export const CHECKPOINT_FILE = 'checkpoint.json';
+
+export const fit: Command = {
+  name: 'fit',
+  summary: 'fit the spec\'s free values to data (report JSON, SVG plot, resumable)',
+  help: `Usage: aca fit SPEC [--data FILE] [--out DIR] [options]
+
+Fits the spec's free values (entries of \`initial\` and \`params\` given as {value, ...}) to the
+data by the spec's optimizer (lbfgs or adam), with gradients by the spec's gradient method.
+Shows a progress bar (loss and iteration) on stderr. Writes to DIR:
+  ${REPORT_FILE}      fitted values, loss history, residuals, stats
+  ${PLOT_FILE}          the data against the fitted trajectory, and the loss curve
+  ${CHECKPOINT_FILE}  while running (every checkpointEvery iterations, and on Ctrl-C);
+                   removed when the fit completes
+After an interrupt, run the same command again: it resumes from the checkpoint when the
+checkpoint belongs to the same spec and data, and ends where an uninterrupted fit would have.
+
+Options:
+  --data FILE            the CSV data (default: the spec's \`data\`)
+  --out DIR              output folder (default: SPECNAME-fit)
+  --iterations N         in place of the spec's optimizer.iterations
+  --checkpoint-every N   in place of the spec's optimizer.checkpointEvery
+  --resume               require a checkpoint to resume from
+  --restart              ignore an existing checkpoint and start over
+  -q, --quiet            no progress bar
+  -h, --help             this help
+
+Exit codes: 0 ok, 1 failure while running (solver error, interrupt), 2 bad input.`,
+  async run(argv, io) {
+    const { values, positionals } = parseCommandArgs(
+      'fit',
+      argv,
+      {
+        data: { type: 'string' },
+        out: { type: 'string', short: 'o' },
+        iterations: { type: 'string' },
+        'checkpoint-every': { type: 'string' },
+        resume: { type: 'boolean' },
+        restart: { type: 'boolean' },
+        quiet: { type: 'boolean', short: 'q' },
+      },
+      ['SPEC'],
+    );
+    if (values.help) {
+      io.stdout.write(fit.help + '\n');
+      return 0;
+    }
+    if (values.resume && values.restart) throw new UsageError('aca fit: --resume and --restart exclude each other');
+    const iterations = intOption('fit', 'iterations', values.iterations);
+    const every = intOption('fit', 'checkpoint-every', values['checkpoint-every']);
+    const specFile = positionals[0];
+    const { spec, problem, data, dataFile } = await loadProblem(specFile, { data: values.data as string | undefined });
+    if (!data) throw new UsageError('aca fit: no data (give --data FILE or `data:` in the spec)');
+    if (problem.free.length === 0) {
+      throw new UsageError('aca fit: nothing to fit (write a value in `params` or `initial` as {value: ..., bounds: [...]})');
+    }
+    const out = (values.out as string | undefined) ?? `${basename(specFile, extname(specFile))}-fit`;
+    await mkdir(out, { recursive: true });
+    const checkpointFile = join(out, CHECKPOINT_FILE);
+    const hash = fitHash(spec, data);
+
+    const total = iterations ?? problem.optimizer.iterations;
+    const bar = values.quiet ? undefined : new ProgressBar({ label: 'fit', total, stream: io.stderr });
+    const controller = new AbortController();
+    const onInterrupt = () => {
+      if (controller.signal.aborted) process.exit(EXIT_FAILURE); // a second Ctrl-C: stop now
+      controller.abort();
+    };
+    process.on('SIGINT', onInterrupt);
+    process.on('SIGTERM', onInterrupt);
+    let result;
+    try {
+      result = await runFit(problem, {
+        iterations,
+        signal: controller.signal,
+        checkpoint: { file: checkpointFile, hash, every, resume: values.resume ? 'require' : values.restart ? 'never' : 'auto' },
+        onProgress: (p) => bar?.update(p.iteration, { loss: p.loss }),
+        log: (message) => io.stderr.write(`aca fit: ${message}\n`),
+      });
+    } catch (error) {
+      if (error instanceof FitInterruptedError) {
+        if (bar) io.stderr.write('\n');
+        io.stderr.write(`aca fit: ${error.message}\naca fit: to resume, run the same command again\n`);
+        return EXIT_FAILURE;
+      }
+      throw error;
+    } finally {
+      process.off('SIGINT', onInterrupt);
+      process.off('SIGTERM', onInterrupt);
+    }
+    bar?.done(result.iterations, { loss: result.loss });
+
+    const reportFile = join(out, REPORT_FILE);
+    const plotFile = join(out, PLOT_FILE);
+    const report = fitReport(problem, result, { specFile, dataFile, hash, plotFile: PLOT_FILE });
+    await writeFileAtomic(plotFile, fitPlot(problem, result));
+    await writeFileAtomic(reportFile, JSON.stringify(report, null, 2) + '\n');
+    await rm(checkpointFile, { force: true });
+
+    const width = Math.max(...result.fitted.map((v) => v.path.length));
+    const lines = [
+      `fitted ${result.fitted.length} values in ${result.iterations} iterations (${result.reason}); loss ${result.loss.toExponential(6)}`,
+      ...result.fitted.map((v) => `  ${v.path.padEnd(width)}  ${formatValue(v.value)}  (from ${v.start})`),
+      `report: ${reportFile}`,
+      `plot:   ${plotFile}`,
+    ];
+    io.stdout.write(lines.join('\n') + '\n');
+    return 0;
+  },
+};
+
+function formatValue(v: number): string {
+  return Number(v.toPrecision(8)).toString().padStart(12);
+}

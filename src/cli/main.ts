@@ -1,0 +1,91 @@
+/**
+ * The `aca` command: `aca COMMAND [options]`. bin/aca.mjs calls main(argv) and exits with the
+ * code it returns: 0 ok, 1 a failure while running (a solver error, an interrupt), 2 bad input
+ * (the command line, the spec, the model, the data). Errors are printed on stderr as
+ * `aca COMMAND: ...`, spec and data problems one `path: cause` line each.
+ */
+import { readFileSync } from 'node:fs';
+import { AcaError } from '../errors.ts';
+import { CsvError } from '../io/csv.ts';
+import { SpecError } from '../spec/errors.ts';
+import { EXIT_BAD_INPUT, exitCodeFor, UsageError } from './args.ts';
+import type { Command } from './command.ts';
+import { batch } from './commands/batch.ts';
+import { check } from './commands/check.ts';
+import { demo } from './commands/demo.ts';
+import { fit } from './commands/fit.ts';
+import { grad } from './commands/grad.ts';
+import { solve } from './commands/solve.ts';
+import { threeBody } from './commands/three-body.ts';
+import { processIO, type CliIO } from './io.ts';
+
+export const COMMANDS: readonly Command[] = [threeBody, check, solve, grad, fit, batch, demo];
+
+export async function main(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined) {
+    io.stderr.write(usage());
+    return EXIT_BAD_INPUT;
+  }
+  if (name === '--help' || name === '-h' || name === 'help') {
+    const topic = rest[0] && COMMANDS.find((c) => c.name === rest[0]);
+    io.stdout.write(topic ? topic.help + '\n' : usage());
+    return 0;
+  }
+  if (name === '--version' || name === '-v') {
+    io.stdout.write(`${version()}\n`);
+    return 0;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  try {
+    if (!command) {
+      const hint = COMMANDS.map((c) => c.name);
+      throw new UsageError(`aca: unknown command '${name}' (commands: ${hint.join(', ')}; see aca --help)`);
+    }
+    return await command.run(rest, io);
+  } catch (error) {
+    io.stderr.write(describeError(name, error) + '\n');
+    return exitCodeFor(error);
+  }
+}
+
+function describeError(command: string, error: unknown): string {
+  if (error instanceof UsageError) return error.message;
+  if (error instanceof SpecError) {
+    // A problem with the file as a whole (unreadable, empty, YAML syntax) reads as one line.
+    if (error.issues.length === 1 && error.issues[0].path === '') {
+      return `aca ${command}: ${error.file ? `${error.file}: ` : ''}${error.message}`;
+    }
+    return `aca ${command}: invalid spec${error.file ? ` ${error.file}` : ''}:\n${indent(error.message)}`;
+  }
+  if (error instanceof CsvError) return `aca ${command}: invalid data:\n${indent(error.message)}`;
+  if (error instanceof AcaError) return `aca ${command}: ${error.message}`;
+  // Not one of ours: a bug or an I/O failure; the stack helps either way.
+  const e = error as Error;
+  return `aca ${command}: ${e?.stack ?? String(error)}`;
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => `  ${line}`)
+    .join('\n');
+}
+
+function usage(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return [
+    'Usage: aca COMMAND [options]   (aca COMMAND --help for each)',
+    '',
+    'Commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Exit codes: 0 ok, 1 failure while running, 2 bad input.',
+    '',
+  ].join('\n');
+}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}

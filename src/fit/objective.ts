@@ -1,0 +1,56 @@
+/**
+ * A problem's loss as a function of theta (the fitted values in fitted coordinates, values.ts):
+ * theta -> (y0, p) -> gradient(...) at the data's times -> (loss, dL/dtheta). dL/dy0 and dL/dp
+ * come from the problem's gradient method (ACA by default); the chain rule through the transforms
+ * is one factor per entry.
+ */
+import { gradient } from '../gradients/gradient.ts';
+import type { GradientResult } from '../gradients/types.ts';
+import { InvalidArgumentError } from '../errors.ts';
+import type { Problem } from '../spec/problem.ts';
+import { fittedJacobian, fromFitted, toFitted } from '../spec/values.ts';
+import type { ObjectiveValue } from './lbfgs.ts';
+
+export interface Evaluation extends ObjectiveValue {
+  /** The gradient method's own result (outputs, stats). */
+  readonly result: GradientResult;
+}
+
+/** theta at the spec's starting values. */
+export function initialTheta(problem: Problem): Float64Array {
+  return Float64Array.from(problem.free, (free) => toFitted(free, free.value));
+}
+
+/** y0 and p with the fitted entries taken from theta. */
+export function valuesAt(problem: Problem, theta: ArrayLike<number>): { y0: Float64Array; params: Float64Array } {
+  const y0 = Float64Array.from(problem.y0);
+  const params = Float64Array.from(problem.params);
+  problem.free.forEach((free, j) => {
+    (free.target === 'initial' ? y0 : params)[free.index] = fromFitted(free, theta[j]);
+  });
+  return { y0, params };
+}
+
+/** The loss and dL/dtheta at theta (synchronous; the problem must have data). */
+export function evaluateProblem(problem: Problem, theta: ArrayLike<number>): Evaluation {
+  const loss = problem.loss;
+  const data = problem.data;
+  if (!loss || !data) throw new InvalidArgumentError('problem.data', undefined, 'a data table (the loss needs observations)');
+  const { y0, params } = valuesAt(problem, theta);
+  const result = gradient(problem.field, y0, {
+    ...problem.solver,
+    times: data.times,
+    t0: problem.t0,
+    params,
+    loss,
+    gradientMethod: problem.gradient.method,
+    keepStages: problem.gradient.keepStages,
+    adjointRtol: problem.gradient.adjointRtol,
+    adjointAtol: problem.gradient.adjointAtol,
+  });
+  const g = Float64Array.from(problem.free, (free, j) => {
+    const dv = free.target === 'initial' ? result.dy0[free.index] : result.dp[free.index];
+    return dv * fittedJacobian(free, theta[j]);
+  });
+  return { f: result.loss, g, result };
+}

@@ -1,0 +1,303 @@
+/**
+ * The problem spec: what a spec file (YAML or JSON) may contain, as a zod schema, and the types it
+ * produces. Everything here is checked without knowing the model; checks that need the model
+ * (names of states and parameters, equations) are in problem.ts. Issues are turned into
+ * `path: cause` lines by issues.ts.
+ *
+ * A spec, e.g. Lotka-Volterra with its four parameters fitted:
+ *
+ *   model:
+ *     states: [x, y]
+ *     params: [a, b, c, d]
+ *     equations: { x: a*x - b*x*y, y: -c*y + d*x*y }
+ *   initial: { x: 1, y: 1 }
+ *   params:
+ *     a: { value: 1.2, bounds: [0, 10] }    # an object: fitted unless `fit: false`
+ *     b: 1                                    # a number: fixed
+ *   t0: 0
+ *   data: lotka_volterra.csv                  # relative to the spec file
+ *   solver: { method: dopri5, rtol: 1e-8, atol: 1e-10 }
+ *   gradient: { method: aca }
+ *   loss: { weights: { x: 1, y: 1 } }
+ *   optimizer: { method: lbfgs, iterations: 100 }
+ *
+ * Unknown keys are errors (a misspelt `rtoll` would otherwise be silently ignored).
+ */
+import { z } from 'zod';
+import { describeValue } from '../errors.ts';
+import { didYouMean } from '../fields/expression/suggest.ts';
+import { GRADIENT_METHODS } from '../gradients/types.ts';
+import { METHOD_NAMES } from '../solvers/methods.ts';
+
+// ---------------------------------------------------------------------------------------------
+// Helpers: strict objects whose unknown-key message lists what is allowed, and a choice between
+// schemas by the input's shape (so errors come from the form the author meant, not a union dump).
+
+/** An object that rejects unknown keys with `unknown key 'rtoll' (did you mean 'rtol'?)`. */
+function strict<T extends z.ZodRawShape>(shape: T) {
+  const allowed = Object.keys(shape);
+  return z.strictObject(shape, {
+    error: (issue) => {
+      if (issue.code !== 'unrecognized_keys') return undefined;
+      return issue.keys
+        .map((key) => `unknown key '${key}'${didYouMean(key, allowed) || ` (allowed: ${allowed.join(', ')})`}`)
+        .join('\n');
+    },
+  });
+}
+
+/**
+ * Validates with the schema `pick` chooses for the value, or fails with the message it returns.
+ * The chosen schema's issues are reported as they are, relative to this value.
+ */
+function choose<T>(pick: (value: unknown) => z.ZodType<T> | { message: string; path?: PropertyKey[] }) {
+  return z.unknown().transform((value, ctx): T => {
+    if (value === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'missing (required)', input: value });
+      return z.NEVER;
+    }
+    const schema = pick(value);
+    if (!(schema instanceof z.ZodType)) {
+      ctx.addIssue({ code: 'custom', message: schema.message, path: schema.path ?? [], input: value });
+      return z.NEVER;
+    }
+    const result = schema.safeParse(value, { reportInput: true });
+    if (!result.success) {
+      for (const issue of result.error.issues) ctx.addIssue(issue as never);
+      return z.NEVER;
+    }
+    return result.data;
+  });
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A value as quoted in messages: strings in single quotes, the rest as JSON. */
+export function show(value: unknown): string {
+  return typeof value === 'string' ? `'${value}'` : describeValue(value);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Values: initial states and parameters, fixed (a number) or fitted (an object).
+
+const finite = z.number();
+
+export const TRANSFORMS = ['none', 'log'] as const;
+export type Transform = (typeof TRANSFORMS)[number];
+
+/**
+ * A fitted value: `value` is the starting point; `fit: false` holds it fixed; `bounds` is
+ * [lower, upper] with null for no bound; `transform: log` fits log(value) (positive values whose
+ * scale is unknown; the lower bound is then 0 unless given).
+ */
+const FittedValueSchema = strict({
+  value: finite,
+  fit: z.boolean().optional(),
+  bounds: choose<[number | null, number | null]>((value) =>
+    Array.isArray(value) && value.length === 2
+      ? z.tuple([finite.nullable(), finite.nullable()])
+      : { message: `expected [lower, upper] (numbers, null for none), got ${show(value)}` },
+  ).optional(),
+  transform: z.enum(TRANSFORMS).optional(),
+}).superRefine((entry, ctx) => {
+  // Under a log transform the value stays positive: no lower bound means 0.
+  const lower = entry.bounds?.[0] ?? (entry.transform === 'log' ? 0 : -Infinity);
+  const upper = entry.bounds?.[1] ?? Infinity;
+  if (entry.transform === 'log' && !(entry.value > 0 && lower >= 0)) {
+    const what = entry.value > 0 ? `a lower bound of ${lower}` : `the value ${entry.value}`;
+    ctx.addIssue({
+      code: 'custom',
+      path: ['transform'],
+      message: `'log' needs a positive value and a lower bound >= 0, got ${what}`,
+      input: entry.transform,
+    });
+  } else if (lower > upper) {
+    ctx.addIssue({ code: 'custom', path: ['bounds'], message: `lower ${lower} > upper ${upper}`, input: entry.bounds });
+  } else if (entry.value < lower || entry.value > upper) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['value'],
+      message: `${entry.value} is outside the bounds [${lower}, ${upper}]`,
+      input: entry.value,
+    });
+  }
+});
+
+export type FittedValue = z.output<typeof FittedValueSchema>;
+export type ValueSpec = number | FittedValue;
+
+const ValueSchema = choose<ValueSpec>((value) =>
+  isObject(value)
+    ? FittedValueSchema
+    : typeof value === 'number'
+      ? finite
+      : { message: `expected a number or an object {value, fit, bounds}, got ${show(value)}` },
+);
+
+/** Values by name (`{x: 1, y: {value: 2}}`) or in order (`[1, {value: 2}]`). */
+const ValuesSchema = choose<ValueSpec[] | Record<string, ValueSpec>>((value) =>
+  Array.isArray(value)
+    ? z.array(ValueSchema)
+    : isObject(value)
+      ? z.record(z.string(), ValueSchema)
+      : { message: `expected a map name: value or a list of values, got ${show(value)}` },
+);
+export type ValuesSpec = z.output<typeof ValuesSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Models: an equation model (checked in detail by the expression compiler) or a built-in one.
+
+const ExpressionSchema = z.union([z.string(), finite]);
+
+const EquationModelSchema = strict({
+  states: z.array(z.string()).min(1),
+  /** Parameter names in the order of p; default: the keys of the spec's `params` map. */
+  params: z.array(z.string()).optional(),
+  constants: z.record(z.string(), finite).optional(),
+  definitions: z.record(z.string(), ExpressionSchema).optional(),
+  equations: z.record(z.string(), ExpressionSchema),
+});
+export type EquationModelSpec = z.output<typeof EquationModelSchema>;
+
+const NBodyModelSchema = strict({
+  builtin: z.literal('nbody'),
+  bodies: z.number().int().min(2),
+  dims: z.union([z.literal(2), z.literal(3)]).optional(),
+  G: finite.optional(),
+  velocityScale: finite.optional(),
+  /** 'native' (default): the hand-written field; 'expression': the same system compiled. */
+  implementation: z.enum(['native', 'expression']).optional(),
+});
+export type NBodyModelSpec = z.output<typeof NBodyModelSchema>;
+
+const LotkaVolterraModelSchema = strict({ builtin: z.literal('lotka_volterra') });
+export type LotkaVolterraModelSpec = z.output<typeof LotkaVolterraModelSchema>;
+
+export const BUILTIN_MODELS = ['nbody', 'lotka_volterra'] as const;
+
+const ModelSchema = choose<EquationModelSpec | NBodyModelSpec | LotkaVolterraModelSpec>((value) => {
+  if (!isObject(value)) {
+    return { message: `expected an equation model {states, params, equations} or {builtin: ...}, got ${show(value)}` };
+  }
+  if (!('builtin' in value)) return EquationModelSchema;
+  switch (value.builtin) {
+    case 'nbody':
+      return NBodyModelSchema;
+    case 'lotka_volterra':
+      return LotkaVolterraModelSchema;
+    default: {
+      const hint = typeof value.builtin === 'string' ? didYouMean(value.builtin, BUILTIN_MODELS) : '';
+      return {
+        path: ['builtin'],
+        message: `unknown built-in model ${show(value.builtin)}${hint || ` (one of ${BUILTIN_MODELS.join(', ')})`}`,
+      };
+    }
+  }
+});
+export type ModelSpec = z.output<typeof ModelSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Times, solver, gradient, loss, optimizer.
+
+const LinspaceSchema = strict({ start: finite, stop: finite, count: z.number().int().min(2) });
+
+const TimesSchema = choose<number[] | z.output<typeof LinspaceSchema>>((value) =>
+  Array.isArray(value)
+    ? z.array(finite).min(1)
+    : isObject(value)
+      ? LinspaceSchema
+      : { message: `expected a list of times or {start, stop, count}, got ${show(value)}` },
+);
+export type TimesSpec = z.output<typeof TimesSchema>;
+
+const ToleranceSchema = choose<number | number[]>((value) =>
+  Array.isArray(value) ? z.array(z.number().min(0)) : z.number().min(0),
+);
+
+const MethodNameSchema = z.string().superRefine((name, ctx) => {
+  if (!METHOD_NAMES.includes(name)) {
+    const hint = didYouMean(name, METHOD_NAMES) || ` (one of ${METHOD_NAMES.join(', ')})`;
+    ctx.addIssue({ code: 'custom', message: `unknown method '${name}'${hint}`, input: name });
+  }
+});
+
+const SolverSchema = strict({
+  method: MethodNameSchema.optional(),
+  rtol: ToleranceSchema.optional(),
+  atol: ToleranceSchema.optional(),
+  maxSteps: z.number().int().min(1).optional(),
+  dt: z.number().positive().optional(),
+  firstStep: z.number().positive().optional(),
+  maxStep: z.number().positive().optional(),
+  controller: z.enum(['integral', 'pi']).optional(),
+});
+export type SolverSpec = z.output<typeof SolverSchema>;
+
+const GradientSchema = strict({
+  method: z.enum(GRADIENT_METHODS as [string, ...string[]]).optional(),
+  keepStages: z.boolean().optional(),
+  adjointRtol: z.number().positive().optional(),
+  adjointAtol: z.number().positive().optional(),
+});
+export type GradientSpec = z.output<typeof GradientSchema>;
+
+const LossSchema = strict({
+  kind: z.literal('squared_error').optional(),
+  /** Weight per series (a state or an observation), default 1. */
+  weights: z.record(z.string(), z.number().min(0)).optional(),
+  /** 'sum' (default) or 'mean' over the observed cells. */
+  reduction: z.enum(['sum', 'mean']).optional(),
+});
+export type LossSpec = z.output<typeof LossSchema>;
+
+export const OPTIMIZERS = ['adam', 'lbfgs'] as const;
+
+const OptimizerSchema = strict({
+  method: z.enum(OPTIMIZERS).optional(),
+  iterations: z.number().int().min(1).optional(),
+  /** Adam's learning rate (default 0.01); L-BFGS's first trial step (default 1). */
+  lr: z.number().positive().optional(),
+  beta1: z.number().min(0).lt(1).optional(),
+  beta2: z.number().min(0).lt(1).optional(),
+  eps: z.number().positive().optional(),
+  /** Factor on the learning rate after each iteration (Adam; default 1). */
+  lrDecay: z.number().positive().max(1).optional(),
+  /** L-BFGS history length (default 10). */
+  memory: z.number().int().min(1).optional(),
+  /** Stop when the gradient's max-norm (in fitted coordinates) falls below this (default 1e-8). */
+  gradientTolerance: z.number().min(0).optional(),
+  /** Stop when the loss changes by less than this relative amount in an iteration (L-BFGS; default 1e-12). */
+  lossTolerance: z.number().min(0).optional(),
+  /** Write the fit's checkpoint every this many iterations (default 10). */
+  checkpointEvery: z.number().int().min(1).optional(),
+});
+export type OptimizerSpec = z.output<typeof OptimizerSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// The spec.
+
+export const SpecSchema = strict({
+  name: z.string().optional(),
+  description: z.string().optional(),
+  model: ModelSchema,
+  /** Initial state at t0, by state name or in state order. */
+  initial: ValuesSchema,
+  /** Parameter values, by name or in order. */
+  params: ValuesSchema.optional(),
+  /** Time of the initial state; default: the first output time. */
+  t0: finite.optional(),
+  /** Output times (`aca solve`); a data file's times take their place for grad and fit. */
+  times: TimesSchema.optional(),
+  /** A CSV data file, relative to the spec file (the command line's --data overrides it). */
+  data: z.string().min(1).optional(),
+  /** Named functions of the state that data columns may observe: `{ total: x + y }`. */
+  observations: z.record(z.string(), z.string()).optional(),
+  solver: SolverSchema.optional(),
+  gradient: GradientSchema.optional(),
+  loss: LossSchema.optional(),
+  optimizer: OptimizerSchema.optional(),
+});
+
+export type Spec = z.output<typeof SpecSchema>;

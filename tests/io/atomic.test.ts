@@ -1,0 +1,36 @@
+/** Atomic writes: the target holds the old content or the new, and a failure leaves no debris. */
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { writeFileAtomic, writeFileAtomicSync } from '../../src/io/atomic.ts';
+
+describe('writeFileAtomic', () => {
+  it('writes and replaces a file, leaving no temporary file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aca-atomic-'));
+    const file = join(dir, 'out.json');
+    await writeFileAtomic(file, 'first');
+    await writeFileAtomic(file, 'second');
+    writeFileAtomicSync(file, 'third');
+    expect(readFileSync(file, 'utf8')).toBe('third');
+    expect(readdirSync(dir)).toEqual(['out.json']);
+  });
+
+  it('a failed write leaves the old file and no temporary file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aca-atomic-'));
+    // The target is a non-empty folder: the rename fails after the content was written.
+    const target = join(dir, 'taken');
+    mkdirSync(target);
+    writeFileSync(join(target, 'keep'), 'x');
+    await expect(writeFileAtomic(target, 'new')).rejects.toThrow();
+    expect(() => writeFileAtomicSync(target, 'new')).toThrow();
+    expect(readdirSync(dir)).toEqual(['taken']);
+    expect(readdirSync(target)).toEqual(['keep']);
+  });
+
+  it('a write into a missing folder fails and creates nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aca-atomic-'));
+    await expect(writeFileAtomic(join(dir, 'no', 'such', 'file'), 'x')).rejects.toThrow(/ENOENT/);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+});

@@ -1,0 +1,57 @@
+/** The SVG plots: structure, scales, legends and escaping. */
+import { describe, expect, it } from 'vitest';
+import { linePlot, panelGrid } from '../../src/plot/svg.ts';
+
+const count = (s: string, pattern: RegExp) => (s.match(pattern) ?? []).length;
+
+describe('linePlot', () => {
+  it('points, a line, ticks, labels and a legend', () => {
+    const svg = linePlot({
+      title: 'x & y <fit>',
+      xLabel: 't',
+      yLabel: 'x',
+      series: [
+        { name: 'data', x: [0, 1, 2, 3], y: [1, NaN, 3, 4], style: 'points' },
+        { name: 'fit', x: [0, 1.5, 3], y: [1, 2.5, 4], style: 'line' },
+      ],
+    });
+    expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg" width="640" height="400"')).toBe(true);
+    expect(svg.trimEnd().endsWith('</svg>')).toBe(true);
+    expect(count(svg, /<circle /g)).toBe(3 + 1); // three finite points, one legend marker
+    expect(count(svg, /<path /g)).toBe(1);
+    expect(svg).toContain('>x &amp; y &lt;fit&gt;</text>');
+    expect(svg).toContain('>data</text>');
+    expect(svg).toContain('>fit</text>');
+    // Ticks at 0, 0.5, ..., 3 on x (data 0..3 -> step 0.5).
+    for (const tick of ['0', '0.5', '1', '1.5', '2', '2.5', '3']) expect(svg).toContain(`text-anchor="middle" font-size="11">${tick}</text>`);
+    // The first point: x = 0 at the left edge of the plot area (64 px), y = 1 at 1/3 of the height
+    // from the bottom of [1, 4] (top 32, bottom 352): 352 - (0/3) * 320 = 352.
+    expect(svg).toContain('<circle cx="64" cy="352" r="2.5"');
+    expect(count(svg, /<text/g)).toBeGreaterThan(10);
+    expect(count(svg, /<g/g)).toBe(count(svg, /<\/g>/g));
+  });
+
+  it('a log scale has ticks at powers of ten and skips values <= 0', () => {
+    const svg = linePlot({ series: [{ name: 'loss', x: [0, 1, 2, 3], y: [1000, 10, 0, 0.01] }], yScale: 'log' });
+    for (const tick of ['0.01', '0.1', '1', '10', '100', '1000']) expect(svg).toContain(`text-anchor="end" font-size="11">${tick}</text>`);
+    // The zero splits the line into two pieces: M..L.. then M..
+    expect(count(svg, /M/g)).toBe(2);
+    expect(svg).not.toContain('>loss</text>'); // one series: no legend
+  });
+
+  it('equal aspect: one unit is as long on both axes', () => {
+    const svg = linePlot({ series: [{ name: 'orbit', x: [-1, 1], y: [-0.25, 0.25] }], width: 400, height: 400, equalAspect: true });
+    // Plot area 320 x 320: x spans [-1, 1], so y spans [-1, 1] too and y = 0.25 sits at 192 - 40 = 152.
+    expect(svg).toMatch(/<path d="M64,232L384,152"/);
+  });
+});
+
+describe('panelGrid', () => {
+  it('lays out panels in rows with one title', () => {
+    const panel = { series: [{ name: 's', x: [0, 1], y: [0, 1] }] };
+    const svg = panelGrid({ panels: [panel, panel, panel, panel], columns: 2, panelWidth: 300, panelHeight: 200, title: 'four' });
+    expect(svg).toContain('width="600" height="430"');
+    expect(count(svg, /<clipPath id="clip-p\d"/g)).toBe(4);
+    expect(svg).toContain('>four</text>');
+  });
+});
