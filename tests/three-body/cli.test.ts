@@ -1,0 +1,78 @@
+/**
+ * `aca three-body`: the paper experiment end to end (table, pictures, report) and a user's own
+ * observations (CSV with a missing body coordinate, starting values JSON, G from --units).
+ */
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.ts';
+import { synthesize } from '../../src/three-body/observations.ts';
+import { positionColumns } from '../../src/three-body/user-data.ts';
+import { UNIT_SYSTEMS } from '../../src/three-body/system.ts';
+
+async function run(...argv: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const io = { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) } };
+  const code = await main(argv, io);
+  return { code, stdout, stderr };
+}
+
+describe('aca three-body', () => {
+  it('runs the paper experiment with ACA and writes the table, pictures and report', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'aca-3b-'));
+    const r = await run('three-body', '--methods', 'aca', '--out', out, '--quiet');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^aca\s+1\.09\d+ 1\.09\d+ 0\.90\d+/m);
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    expect(report.rows[0].method).toBe('aca');
+    for (const e of report.rows[0].relativeErrors) expect(e).toBeLessThan(0.01);
+    expect(readFileSync(join(out, 'orbits.svg'), 'utf8')).toMatch(/^<svg|^<\?xml/);
+    expect(existsSync(join(out, 'loss.svg'))).toBe(true);
+  });
+
+  it("fits a user's observations in AU, days and solar masses", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aca-3b-user-'));
+    const system = { bodies: 3, G: UNIT_SYSTEMS['au-day-msun'].G, velocityScale: 1 };
+    // A Sun-like star with two heavy companions, one year of daily positions.
+    const masses = [1, 0.01, 0.002];
+    const v1 = Math.sqrt(system.G * 1.01 / 1);
+    const v2 = Math.sqrt(system.G * 1.002 / 2);
+    const y0 = [0, 0, 0, 1, 0, 0, -2, 0, 0.01, 0, -0.01 * v1 - 0.002 * -v2, 0, 0, v1, 0, 0, -v2, 0];
+    const times = Float64Array.from({ length: 365 }, (_, k) => k + 1);
+    const obs = synthesize(system, y0, masses, times);
+    const cols = positionColumns(3);
+    const lines = ['# synthetic: three bodies, daily positions (AU); z3 unobserved', ['t', ...cols.filter((c) => c !== 'z3')].join(',')];
+    for (let k = 0; k < times.length; k++) {
+      const row = cols.map((c, i) => (c === 'z3' ? null : obs.positions[k * 9 + i])).filter((v) => v !== null);
+      lines.push([times[k], ...row].join(','));
+    }
+    const csv = join(dir, 'obs.csv');
+    writeFileSync(csv, lines.join('\n') + '\n');
+    const initial = join(dir, 'initial.json');
+    writeFileSync(initial, JSON.stringify({ masses: [0.9, 0.012, 0.0015], y0, units: 'au-day-msun' }));
+    const r = await run('three-body', '--data', csv, '--initial', initial, '--methods', 'aca', '--epochs', '300', '--lr', '0.01', '--lr-decay', '0.99', '--out', dir, '--quiet');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
+    const fitted = report.rows[0].masses as number[];
+    expect(Math.abs(fitted[0] - 1)).toBeLessThan(0.01);
+    expect(Math.abs(fitted[1] - 0.01) / 0.01).toBeLessThan(0.05);
+  });
+
+  it('bad input: an unknown method, a CSV column that is not a body coordinate', async () => {
+    const bad = await run('three-body', '--methods', 'aca,magic');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--methods: unknown method 'magic' (allowed: aca, adjoint, naive)");
+    const dir = mkdtempSync(join(tmpdir(), 'aca-3b-bad-'));
+    writeFileSync(join(dir, 'obs.csv'), 't,x1,y1,w9\n1,0,0,0\n');
+    writeFileSync(join(dir, 'init.json'), JSON.stringify({ masses: [1, 1, 1], y0: new Array(18).fill(0) }));
+    const csv = await run('three-body', '--data', join(dir, 'obs.csv'), '--initial', join(dir, 'init.json'), '--quiet');
+    expect(csv.code).toBe(2);
+    expect(csv.stderr).toContain("line 1: unknown column 'w9'");
+    const noInit = await run('three-body', '--data', join(dir, 'obs.csv'));
+    expect(noInit.code).toBe(2);
+    expect(noInit.stderr).toContain('--data needs --initial FILE');
+  });
+});
