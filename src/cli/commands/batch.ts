@@ -78,7 +78,7 @@ export const batch: Command = {
         retryFailed: values['retry-failed'] === true,
         signal: stop.signal,
         onProgress: (p) => {
-          if (values.quiet || p.total === 0) return;
+          if (values.quiet || p.total === 0 || p.done === p.total) return; // the last one is bar.done's
           bar ??= new ProgressBar({ label: 'batch', total: p.total, stream: io.stderr });
           bar.update(p.done, p.failed > 0 ? { failed: p.failed } : {});
         },

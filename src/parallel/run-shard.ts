@@ -1,0 +1,207 @@
+/**
+ * The work of one shard: the gradients (or the solutions) of a run of consecutive trajectories of
+ * one job. A pure function of its task, called by the worker (workers/shard-worker.mjs) and, for
+ * inline batches and tests, directly on the main thread.
+ *
+ * Reduction inside a shard, in trajectory order from zero: loss = sum_i L_i and dp = sum_i dL_i/dp;
+ * dL_i/dy0 is kept per trajectory. batch.ts then adds the shard sums in shard order, so the
+ * grouping of the floating-point sums depends only on the shard size, never on which thread ran
+ * which shard.
+ *
+ * The compiled field is cached per thread by the hash of its JSON spec (`fieldKey`), so a worker
+ * builds each job's field once however many shards of it it runs.
+ */
+import { createHash } from 'node:crypto';
+import { isMainThread, resourceLimits } from 'node:worker_threads';
+import { InvalidArgumentError } from '../errors.ts';
+import type { Field, FieldSpec } from '../fields/field.ts';
+import { buildField } from '../fields/registry.ts';
+import { gradient } from '../gradients/gradient.ts';
+import type { Loss } from '../losses/loss.ts';
+import { buildLoss, lossNeedsTrajectory } from '../losses/registry.ts';
+import { solve } from '../solvers/solve.ts';
+import type { BatchJob, BatchTrajectory, TestFault } from './batch.ts';
+
+/** One shard as it travels to a worker: the job without its trajectories, and its own slice. */
+export interface ShardTask {
+  readonly kind: 'shard';
+  /** 'gradient': loss and gradients; 'solve': the outputs only. */
+  readonly mode: 'gradient' | 'solve';
+  readonly job: ShardJob;
+  readonly shard: number;
+  /** Index in the whole batch of this shard's first trajectory. */
+  readonly first: number;
+  readonly trajectories: readonly BatchTrajectory[];
+  /** 0 for the first try, 1 for the retry (test faults use it to fail only the first try). */
+  readonly attempt: number;
+}
+
+/** A job without its trajectories, plus the hash of its field spec. */
+export type ShardJob = Omit<BatchJob, 'trajectories'> & { readonly fieldKey?: string };
+
+export interface ShardStats {
+  trajectories: number;
+  accepted: number;
+  rejected: number;
+  fEvals: number;
+  vjpEvals: number;
+  checkpoints: number;
+  /** The largest peak storage of one trajectory's gradient method, in bytes. */
+  peakBytes: number;
+  /** Milliseconds of work in the thread that ran the shard. */
+  ms: number;
+}
+
+export interface ShardResult {
+  readonly shard: number;
+  readonly count: number;
+  /** Sum of the trajectories' losses, in order (0 in solve mode). */
+  readonly loss: number;
+  /** Per trajectory: loss (count), dL/dy0 (count x d); dL/dp summed (P). Empty in solve mode. */
+  readonly losses: Float64Array;
+  readonly dy0: Float64Array;
+  readonly dp: Float64Array;
+  /** Solve mode: the outputs, count x K x d; empty in gradient mode. */
+  readonly outputs: Float64Array;
+  readonly stats: ShardStats;
+}
+
+export function runShard(task: ShardTask): ShardResult {
+  const start = performance.now();
+  const { job, trajectories } = task;
+  const field = cachedField(job.field, job.fieldKey);
+  const d = field.dim;
+  const P = field.nParams;
+  const n = trajectories.length;
+  const K = job.solver?.times?.length ?? 0;
+  const gradientMode = task.mode === 'gradient';
+  // One buffer holds every array of the result, so that the worker transfers a single buffer.
+  const buffer = new Float64Array(gradientMode ? n + n * d + P : n * K * d);
+  const losses = gradientMode ? buffer.subarray(0, n) : buffer.subarray(0, 0);
+  const dy0 = gradientMode ? buffer.subarray(n, n + n * d) : buffer.subarray(0, 0);
+  const dp = gradientMode ? buffer.subarray(n + n * d) : buffer.subarray(0, 0);
+  const outputs = gradientMode ? buffer.subarray(0, 0) : buffer;
+  const stats: ShardStats = { trajectories: n, accepted: 0, rejected: 0, fEvals: 0, vjpEvals: 0, checkpoints: 0, peakBytes: 0, ms: 0 };
+  const sharedLoss = gradientMode && !lossNeedsTrajectory(requireLossSpec(job)) ? buildLoss(job.loss!, { dim: d, nTimes: K }) : null;
+  let loss = 0;
+
+  for (let i = 0; i < n; i++) {
+    const index = task.first + i;
+    maybeFault(job.testFault, task, i);
+    const trajectory = trajectories[i];
+    try {
+      const params = trajectory.params ?? job.params;
+      if (gradientMode) {
+        const trajectoryLoss: Loss =
+          sharedLoss ?? buildLoss(job.loss!, { dim: d, nTimes: K, target: trajectory.target });
+        const r = gradient(field, trajectory.y0, {
+          ...job.solver,
+          params,
+          loss: trajectoryLoss,
+          gradientMethod: job.gradientMethod,
+        });
+        loss += r.loss;
+        losses[i] = r.loss;
+        dy0.set(r.dy0, i * d);
+        for (let j = 0; j < P; j++) dp[j] += r.dp[j];
+        stats.accepted += r.stats.accepted;
+        stats.rejected += r.stats.rejected;
+        stats.fEvals += r.stats.fEvals;
+        stats.vjpEvals += r.stats.vjpEvals;
+        stats.checkpoints += r.stats.checkpoints;
+        stats.peakBytes = Math.max(stats.peakBytes, r.stats.peakBytes);
+      } else {
+        const sol = solve(field, trajectory.y0, { ...job.solver, params });
+        outputs.set(sol.y, i * K * d);
+        stats.accepted += sol.stats.accepted;
+        stats.rejected += sol.stats.rejected;
+        stats.fEvals += sol.stats.fEvals;
+      }
+    } catch (error) {
+      // Name the trajectory; the error keeps its class and code.
+      if (error instanceof Error) Object.assign(error, { trajectory: index });
+      throw error;
+    }
+  }
+  stats.ms = performance.now() - start;
+  return { shard: task.shard, count: n, loss, losses, dy0, dp, outputs, stats };
+}
+
+/** A short stable hash of a field spec: the cache key of its compiled field. */
+export function fieldKey(spec: FieldSpec): string {
+  return createHash('sha256').update(stableJson(spec)).digest('hex').slice(0, 24);
+}
+
+const FIELD_CACHE_LIMIT = 32;
+const fieldCache = new Map<string, Field>();
+
+/** The compiled field of a spec, built once per thread (the oldest entry goes past 32). */
+export function cachedField(spec: FieldSpec, key: string = fieldKey(spec)): Field {
+  let field = fieldCache.get(key);
+  if (!field) {
+    field = buildField(spec);
+    if (fieldCache.size >= FIELD_CACHE_LIMIT) fieldCache.delete(fieldCache.keys().next().value!);
+    fieldCache.set(key, field);
+  }
+  return field;
+}
+
+/** How many fields this thread has compiled so far (for tests of the cache). */
+export function fieldCacheSize(): number {
+  return fieldCache.size;
+}
+
+function requireLossSpec(job: ShardJob): NonNullable<BatchJob['loss']> {
+  if (!job.loss || typeof job.loss !== 'object') {
+    throw new InvalidArgumentError('job.loss', job.loss, "a loss description, e.g. { kind: 'sum_squares' } (see losses/registry.ts)");
+  }
+  return job.loss;
+}
+
+/** JSON with object keys sorted, so that equal specs hash equally whatever their key order. */
+function stableJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value) || ArrayBuffer.isView(value)) {
+    return `[${Array.from(value as ArrayLike<unknown>, stableJson).join(',')}]`;
+  }
+  const keys = Object.keys(value).sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${stableJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
+}
+
+/**
+ * Test faults (job.testFault, reserved for tests): inside a worker thread only, never on the main
+ * thread, the shard `fault.shard` (or every shard with 'all') fails at its trajectory `fault.at`
+ * (default: the middle one) on its first `fault.attempts` tries (default 1; 'always': every try).
+ *   throw: throws an Error;  exit: process.exit(3), which in a worker ends that thread only;
+ *   oom: allocates until the thread hits its heap limit (only under a pool with resourceLimits of
+ *   at most 512 MiB, so that a mistake cannot eat the machine's memory).
+ */
+function maybeFault(fault: TestFault | undefined, task: ShardTask, i: number): void {
+  if (!fault || isMainThread) return;
+  if (fault.shard !== 'all' && fault.shard !== task.shard) return;
+  const at = fault.at ?? Math.floor(task.trajectories.length / 2);
+  if (i !== Math.min(at, task.trajectories.length - 1)) return;
+  const attempts = fault.attempts ?? 1;
+  if (attempts !== 'always' && task.attempt >= attempts) return;
+  triggerTestFault(fault.kind, `shard ${task.shard} at trajectory ${task.first + i} (attempt ${task.attempt + 1})`);
+}
+
+/** Makes the calling worker fail in the way a test asked for (see maybeFault). */
+export function triggerTestFault(kind: TestFault['kind'], where: string): void {
+  switch (kind) {
+    case 'throw':
+      throw new Error(`test fault: ${where} threw`);
+    case 'exit':
+      process.exit(3);
+    case 'oom': {
+      const limit = resourceLimits.maxOldGenerationSizeMb;
+      if (!(limit !== undefined && limit > 0 && limit <= 512)) {
+        throw new Error('test fault oom needs a pool with resourceLimits.maxOldGenerationSizeMb <= 512');
+      }
+      const hog: number[][] = [];
+      for (;;) hog.push(new Array(1 << 20).fill(hog.length + 0.5));
+    }
+    default:
+      throw new InvalidArgumentError('testFault.kind', kind, "'throw', 'exit' or 'oom'");
+  }
+}
