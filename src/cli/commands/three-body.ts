@@ -9,6 +9,8 @@ import { join, resolve } from 'node:path';
 import { GRADIENT_METHODS, type GradientMethodName } from '../../gradients/types.ts';
 import { writeFileAtomic } from '../../io/atomic.ts';
 import { estimate } from '../../three-body/estimate.ts';
+import { poolEvaluator } from '../../three-body/pool-evaluator.ts';
+import { closePool } from '../../parallel/pool.ts';
 import { runPaperExperiment } from '../../three-body/paper-experiment.ts';
 import { comparisonTable, lossPlot, orbitPlot, rowsFromOutcomes, type TableRow } from '../../three-body/report.ts';
 import { solve } from '../../solvers/solve.ts';
@@ -47,6 +49,7 @@ Options:
   --fit LIST         what to fit: masses, positions, velocities (default masses)
   --weight-base B    observation weight B^(t - t0) (default 0.01 for the paper, 1 for your data)
   --rtol X, --atol X solver tolerances (default 1e-7)
+  --workers N        windows on N worker threads (default 1: in this thread)
   --out DIR          folder for report.json and the SVG pictures (default out/three-body)
   --quiet            no progress bars
 `;
@@ -75,6 +78,7 @@ export const threeBody: Command = {
         atol: { type: 'string' },
         out: { type: 'string' },
         quiet: { type: 'boolean' },
+        workers: { type: 'string' },
       },
       [],
     );
@@ -158,6 +162,7 @@ async function userData(
   const rtol = values.rtol === undefined ? 1e-7 : numberOption('rtol', values.rtol as string);
   const atol = values.atol === undefined ? 1e-7 : numberOption('atol', values.atol as string);
   const windows = observations.map((obs, w) => ({ observations: obs, y0: start.y0s[w], t0: start.t0s[w] }));
+  const workers = intOption('three-body', 'workers', values.workers as string | undefined) ?? 1;
   const rows: TableRow[] = [];
   const curves: { name: string; positions: Float64Array; losses: number[] }[] = [];
   for (const method of methods) {
@@ -172,6 +177,7 @@ async function userData(
       fit,
       initialMasses: start.masses,
       timeWeightBase: weightBase,
+      evaluate: workers > 1 ? poolEvaluator(start.system, windows, { workers, gradientMethod: method, rtol, atol, timeWeightBase: weightBase }) : undefined,
       onEpoch: (epoch, loss) => (epoch === epochs ? bar?.done(epoch, { loss }) : bar?.update(epoch, { loss })),
     });
     rows.push({
@@ -193,6 +199,7 @@ async function userData(
     for (let k = 0; k < observations[0].times.length; k++) for (let i = 0; i < n; i++) positions[k * n + i] = sol.y[k * field.dim + i];
     curves.push({ name: method, positions, losses: result.lossHistory });
   }
+  if (workers > 1) await closePool();
   io.stdout.write(`Mass estimation from ${dataFiles.join(', ')} (G = ${start.system.G}); fitted: ${Object.entries(fit).filter(([, v]) => v).map(([k]) => k).join(', ')}\n\n`);
   io.stdout.write(comparisonTable(rows) + '\n');
   const files = await writePictures(outDir, start.system.bodies, observations[0], curves, `Orbits (x-y plane) of ${dataFiles[0]}: observed (wide) and fitted (thin)`, {
