@@ -12,6 +12,7 @@ import { EXIT_BAD_INPUT, exitCodeFor, UsageError } from './args.ts';
 import type { Command } from './command.ts';
 import { batch } from './commands/batch.ts';
 import { check } from './commands/check.ts';
+import { cnn } from './commands/cnn.ts';
 import { demo } from './commands/demo.ts';
 import { fit } from './commands/fit.ts';
 import { grad } from './commands/grad.ts';
@@ -19,7 +20,7 @@ import { solve } from './commands/solve.ts';
 import { threeBody } from './commands/three-body.ts';
 import { processIO, type CliIO } from './io.ts';
 
-export const COMMANDS: readonly Command[] = [threeBody, check, solve, grad, fit, batch, demo];
+export const COMMANDS: readonly Command[] = [threeBody, check, solve, grad, fit, batch, cnn, demo];
 
 export async function main(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
   const [name, ...rest] = argv;
