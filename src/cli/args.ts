@@ -86,3 +86,11 @@ export function intOption(command: string, name: string, value: string | boolean
   }
   return n;
 }
+
+/** A finite number option, or undefined. */
+export function numberOption(command: string, name: string, value: string | boolean | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
+  if (!Number.isFinite(n)) throw new UsageError(`aca ${command}: --${name} must be a number, got '${value}'`);
+  return n;
+}

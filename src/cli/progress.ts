@@ -55,6 +55,7 @@ export class ProgressBar {
     if (tenth > this.lastTenth) {
       this.lastTenth = tenth;
       this.stream.write(this.line(count, fields) + '\n');
+      this.drawn = true;
     }
   }
 

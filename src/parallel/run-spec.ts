@@ -119,6 +119,9 @@ async function fitRun(run: RunSpec): Promise<unknown> {
   const { fitHash } = await import('../fit/checkpoint.ts');
   const { spec, problem, data, dataFile } = await loadSpecRun(run, 'fit');
   if (!data) throw new InvalidArgumentError('run.data', undefined, "data to fit (a data file, or the spec's `data`)");
+  if (problem.network) {
+    throw new InvalidArgumentError('run.spec', run.spec, 'a spec without a network: a neural or hybrid model is trained by `aca fit`, not in a batch');
+  }
   const result = await fit(problem, { iterations: iterations as number | undefined });
   const report = fitReport(problem, result, {
     specFile: typeof run.spec === 'string' ? run.spec : undefined,

@@ -7,6 +7,13 @@
  *
  * Checks that need the model (names of states and parameters, the data's columns, tolerances per
  * state) are made here; all problems found are reported together in one SpecError.
+ *
+ * A model with a network (a neural or hybrid model) is trained on its data as a time series
+ * (spec/training.ts, timeseries/): `params` holds the model's own parameters only (the network's
+ * start from its seeded initialisation), `initial` is the state at the first data time (by
+ * default the first data row, when it observes every state) and is not fitted, and the keys of the
+ * equation fit that the training does not use (`optimizer`, `loss`, `observations`, bounds and
+ * transforms) are errors, as are `training` and `forecast` in an equation model's spec.
  */
 import type { Field } from '../fields/field.ts';
 import type { DataTable } from '../io/csv.ts';
@@ -16,10 +23,10 @@ import { getMethod } from '../solvers/methods.ts';
 import type { SolveOptions } from '../solvers/options.ts';
 import { didYouMean } from '../fields/expression/suggest.ts';
 import { SpecError, type SpecIssue } from './errors.ts';
-import { modelStateNames, resolveModel, type ResolvedModel } from './model.ts';
+import { modelStateNames, resolveModel, type ResolvedModel, type ResolvedNetwork } from './model.ts';
 import { compileObservations, type Observation } from './observations.ts';
-import type { OptimizerSpec, Spec } from './schema.ts';
-import { resolveValues, type FreeValue } from './values.ts';
+import type { ForecastSpec, OptimizerSpec, Spec, TrainingSpec } from './schema.ts';
+import { resolveValues, type FreeValue, type ResolvedValues } from './values.ts';
 
 export interface Series {
   /** The data column's name: a state or an observation. */
@@ -65,19 +72,36 @@ export interface Problem {
   readonly series: readonly Series[];
   /** Weighted squared error of the series against the data at data.times (undefined without data). */
   readonly loss?: Loss;
+  /** A model with a network: trained as a time series (spec/training.ts) rather than by fit(). */
+  readonly network?: NetworkProblem;
+}
+
+export interface NetworkProblem {
+  readonly kind: 'neural' | 'hybrid';
+  /** p = [the model's parameters (networkOffset of them), the network's (networkParams)]. */
+  readonly networkOffset: number;
+  readonly networkParams: number;
+  /** Indices of p that training changes: the model's fitted parameters, then every network weight. */
+  readonly trainable: readonly number[];
+  /** The spec's `training` and `forecast` as written (defaults are timeseries/train.ts's). */
+  readonly training: TrainingSpec;
+  readonly forecast?: ForecastSpec;
 }
 
 export function buildProblem(spec: Spec, data?: DataTable, resolved?: ResolvedModel): Problem {
   const model = resolved ?? resolveModel(spec);
-  const { field, stateNames, paramNames } = model;
+  const { field, stateNames, paramNames, network } = model;
   const issues: SpecIssue[] = [];
 
-  const initial = resolveValues('initial', spec.initial, stateNames, issues);
-  const params = resolveValues('params', spec.params, paramNames, issues);
-  const observations = compileObservations(spec.observations, model, issues);
+  const initial = network ? networkInitial(spec, stateNames, data, issues) : resolveValues('initial', spec.initial, stateNames, issues);
+  const params = resolveValues('params', spec.params, network ? network.modelParamNames : paramNames, issues);
+  const observations = network ? [] : compileObservations(spec.observations, model, issues);
   const times = outputTimes(spec, issues);
-  const t0 = spec.t0 ?? times?.[0] ?? data?.times[0] ?? 0;
+  // A model with a network starts at the first data time (timeseries/train.ts).
+  const t0 = (network ? data?.times[0] : undefined) ?? spec.t0 ?? times?.[0] ?? data?.times[0] ?? 0;
   checkStart(spec, t0, times, data, issues);
+  if (network) checkNetworkSpec(spec, params, data, issues);
+  else checkEquationSpec(spec, issues);
   const solver = solverSettings(spec, field.dim, issues);
   const seriesNames = [...stateNames, ...observations.map((o) => o.name)];
   for (const name of Object.keys(spec.loss?.weights ?? {})) {
@@ -108,7 +132,7 @@ export function buildProblem(spec: Spec, data?: DataTable, resolved?: ResolvedMo
     stateNames,
     paramNames,
     y0: initial.values,
-    params: params.values,
+    params: network ? network.initParams(params.values) : params.values,
     free: [...initial.free, ...params.free],
     t0,
     times: times ?? data?.times,
@@ -123,7 +147,123 @@ export function buildProblem(spec: Spec, data?: DataTable, resolved?: ResolvedMo
     data,
     series,
     loss: data ? seriesLoss(field.dim, series, data, spec.loss?.reduction ?? 'sum') : undefined,
+    network: network ? networkProblem(spec, network, params.free) : undefined,
   };
+}
+
+function networkProblem(spec: Spec, network: ResolvedNetwork, free: readonly FreeValue[]): NetworkProblem {
+  const weights = Array.from({ length: network.networkParams }, (_, j) => network.networkOffset + j);
+  return {
+    kind: network.kind,
+    networkOffset: network.networkOffset,
+    networkParams: network.networkParams,
+    trainable: [...free.map((f) => f.index), ...weights],
+    training: spec.training ?? {},
+    forecast: spec.forecast,
+  };
+}
+
+/**
+ * The initial state of a model with a network: the spec's `initial` (numbers: training does not
+ * fit it), else the data's first row when it observes every state.
+ */
+function networkInitial(spec: Spec, stateNames: readonly string[], data: DataTable | undefined, issues: SpecIssue[]): ResolvedValues {
+  if (spec.initial !== undefined) {
+    const initial = resolveValues('initial', spec.initial, stateNames, issues);
+    for (const free of initial.free) {
+      issues.push({
+        path: free.path,
+        message: `a model with a network does not fit its initial state: give a number (the state at the first data time)`,
+      });
+    }
+    return { values: initial.values, free: [] };
+  }
+  const values = new Float64Array(stateNames.length);
+  if (data) {
+    const missing = stateNames.filter((name) => {
+      const j = data.columns.indexOf(name);
+      return j < 0 || Number.isNaN(data.values[j]);
+    });
+    if (missing.length === 0) {
+      stateNames.forEach((name, i) => (values[i] = data.values[data.columns.indexOf(name)]));
+      return { values, free: [] };
+    }
+    issues.push({
+      path: 'initial',
+      message: `missing (the data's first row, ${data.name} line ${data.lines[0]}, does not observe ${missing.join(', ')}; give the state at t = ${data.times[0]})`,
+    });
+  } else {
+    issues.push({ path: 'initial', message: `missing (the state at the first data time; without it, the data's first row must observe every state)` });
+  }
+  return { values, free: [] };
+}
+
+/** The keys an equation fit uses and a network's training does not, and the training's own checks. */
+function checkNetworkSpec(spec: Spec, params: ResolvedValues, data: DataTable | undefined, issues: SpecIssue[]): void {
+  const unused: [keyof Spec, string][] = [
+    ['optimizer', 'a model with a network is trained by `training` (mini-batches and Adam), not by `optimizer`'],
+    ['loss', 'not used with a network: training minimizes the mean squared error over the observed cells'],
+    ['observations', 'not supported with a network: the data columns must be states'],
+  ];
+  for (const [key, message] of unused) if (spec[key] !== undefined) issues.push({ path: key, message });
+  for (const free of params.free) {
+    if (free.transform !== 'none') {
+      issues.push({ path: `${free.path}.transform`, message: 'not supported with a network (training takes plain Adam steps): leave it out' });
+    } else if (free.lower > -Infinity || free.upper < Infinity) {
+      issues.push({ path: `${free.path}.bounds`, message: 'not supported with a network (training takes plain Adam steps): leave them out' });
+    }
+  }
+  if (data && spec.t0 !== undefined && spec.t0 !== data.times[0]) {
+    issues.push({
+      path: 't0',
+      message: `${spec.t0} is not the first data time ${data.times[0]} (a model with a network starts there: leave t0 out)`,
+    });
+  }
+  const until = spec.forecast?.until;
+  if (data && until !== undefined && until < data.times[data.times.length - 1]) {
+    issues.push({
+      path: 'forecast.until',
+      message: `${until} is before the data's end ${data.times[data.times.length - 1]} (the forecast runs past it)`,
+    });
+  }
+  const training = spec.training ?? {};
+  const runs = training.phases ? training.phases.map((phase, i) => ({ path: `training.phases[${i}]`, phase })) : [{ path: 'training', phase: {} }];
+  // A problem with the base settings shows in every phase that inherits them: report it once.
+  const seen = new Set<string>();
+  const push = (issue: SpecIssue) => {
+    if (!seen.has(issue.path)) issues.push(issue);
+    seen.add(issue.path);
+  };
+  for (const { path, phase } of runs) {
+    const lr = phase.lr ?? training.lr ?? DEFAULT_TRAINING_LR;
+    const schedule = phase.schedule ?? training.schedule;
+    if (schedule?.kind === 'cosine' && schedule.minLr !== undefined && schedule.minLr > lr) {
+      const where = phase.schedule ? path : 'training';
+      push({ path: `${where}.schedule.minLr`, message: `${schedule.minLr} is above the learning rate ${lr}` });
+    }
+    const holdout = phase.holdout ?? training.holdout ?? 0;
+    const rows = data?.times.length ?? Infinity;
+    if (holdout > 0 && rows - Math.max(1, Math.round(holdout * rows)) < 2) {
+      const where = phase.holdout !== undefined ? path : 'training';
+      push({ path: `${where}.holdout`, message: `${holdout} leaves fewer than two of the ${rows} data rows for training` });
+    }
+    if ((phase.validationFrom ?? training.validationFrom) === 'lastTraining' && holdout === 0) {
+      const where = phase.validationFrom !== undefined ? path : 'training';
+      push({ path: `${where}.validationFrom`, message: "'lastTraining' needs a held-out tail (holdout > 0)" });
+    }
+  }
+}
+
+/** The learning rate of timeseries/train.ts when `training.lr` is not given. */
+const DEFAULT_TRAINING_LR = 1e-2;
+
+function checkEquationSpec(spec: Spec, issues: SpecIssue[]): void {
+  if (spec.training !== undefined) {
+    issues.push({ path: 'training', message: 'only for a model with a network (model.network); an equation model is fitted by `optimizer`' });
+  }
+  if (spec.forecast !== undefined) {
+    issues.push({ path: 'forecast', message: 'only for a model with a network (model.network)' });
+  }
 }
 
 /** The columns a data file for this spec may have: the states, then the observations. */

@@ -21,11 +21,23 @@
  *   loss: { weights: { x: 1, y: 1 } }
  *   optimizer: { method: lbfgs, iterations: 100 }
  *
+ * A model with a dense network (a neural ODE, or an equation model with a term nn(x, y)[1]) is
+ * trained on its time series by mini-batches instead (`training`, `forecast`):
+ *
+ *   model:
+ *     states: [x, y]
+ *     network: { sizes: [2, 50, 2], activation: tanh, inputTransform: cube, seed: 0 }
+ *   initial: { x: 2, y: 0 }                   # the state at the first data time
+ *   data: spiral.csv
+ *   training: { iterations: 1000, batchSize: 20, batchLength: 10, lr: 0.03, schedule: { kind: cosine } }
+ *   forecast: { until: 30 }
+ *
  * Unknown keys are errors (a misspelt `rtoll` would otherwise be silently ignored).
  */
 import { z } from 'zod';
 import { describeValue } from '../errors.ts';
 import { didYouMean } from '../fields/expression/suggest.ts';
+import { ACTIVATIONS, INPUT_TRANSFORMS } from '../fields/mlp.ts';
 import { GRADIENT_METHODS } from '../gradients/types.ts';
 import { METHOD_NAMES } from '../solvers/methods.ts';
 
@@ -147,9 +159,26 @@ const ValuesSchema = choose<ValueSpec[] | Record<string, ValueSpec>>((value) =>
 export type ValuesSpec = z.output<typeof ValuesSchema>;
 
 // ---------------------------------------------------------------------------------------------
-// Models: an equation model (checked in detail by the expression compiler) or a built-in one.
+// Models: an equation model (checked in detail by the expression compiler), a built-in one, or
+// one with a dense network: alone (a neural ODE) or as a term nn(...)[k] of the equations (a
+// hybrid model).
 
 const ExpressionSchema = z.union([z.string(), finite]);
+
+/**
+ * A dense network (fields/mlp.ts): `sizes` [inputs, hidden..., outputs]; the hidden layers'
+ * activation (default tanh; the output layer has none); an elementwise transform of the inputs
+ * (default identity; 'cube' is y -> y^3); t as a last input (a neural model only); the seed of
+ * the Glorot-uniform initialisation (default 0).
+ */
+const NetworkSchema = strict({
+  sizes: z.array(z.number().int().min(1)).min(2),
+  activation: z.enum(ACTIVATIONS).optional(),
+  inputTransform: z.enum(INPUT_TRANSFORMS).optional(),
+  timeInput: z.boolean().optional(),
+  seed: z.number().int().optional(),
+});
+export type NetworkSpec = z.output<typeof NetworkSchema>;
 
 const EquationModelSchema = strict({
   states: z.array(z.string()).min(1),
@@ -158,8 +187,39 @@ const EquationModelSchema = strict({
   constants: z.record(z.string(), finite).optional(),
   definitions: z.record(z.string(), ExpressionSchema).optional(),
   equations: z.record(z.string(), ExpressionSchema),
+  /** The network that the equations call as nn(args)[k] (a hybrid model). */
+  network: NetworkSchema.optional(),
+}).superRefine((model, ctx) => {
+  if (model.network?.timeInput !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['network', 'timeInput'],
+      message: 'only for a neural model (in a hybrid model, give t as an argument: nn(x, y, t)[1])',
+      input: model.network.timeInput,
+    });
+  }
 });
 export type EquationModelSpec = z.output<typeof EquationModelSchema>;
+
+/** A neural ODE: dy/dt = nn(y) (or nn(y, t) with timeInput), one output per state. */
+const NeuralModelSchema = strict({
+  states: z.array(z.string()).min(1),
+  network: NetworkSchema,
+}).superRefine((model, ctx) => {
+  const dim = model.states.length;
+  const inputs = model.network.timeInput ? dim + 1 : dim;
+  const sizes = model.network.sizes;
+  if (sizes[0] !== inputs || sizes[sizes.length - 1] !== dim) {
+    const why = model.network.timeInput ? 'the states and t in, one output per state' : 'one input and one output per state';
+    ctx.addIssue({
+      code: 'custom',
+      path: ['network', 'sizes'],
+      message: `[${sizes.join(', ')}] does not match the ${dim} states (${model.states.join(', ')}): expected [${inputs}, ..., ${dim}] (${why})`,
+      input: sizes,
+    });
+  }
+});
+export type NeuralModelSpec = z.output<typeof NeuralModelSchema>;
 
 const NBodyModelSchema = strict({
   builtin: z.literal('nbody'),
@@ -177,11 +237,11 @@ export type LotkaVolterraModelSpec = z.output<typeof LotkaVolterraModelSchema>;
 
 export const BUILTIN_MODELS = ['nbody', 'lotka_volterra'] as const;
 
-const ModelSchema = choose<EquationModelSpec | NBodyModelSpec | LotkaVolterraModelSpec>((value) => {
+const ModelSchema = choose<EquationModelSpec | NeuralModelSpec | NBodyModelSpec | LotkaVolterraModelSpec>((value) => {
   if (!isObject(value)) {
-    return { message: `expected an equation model {states, params, equations} or {builtin: ...}, got ${show(value)}` };
+    return { message: `expected an equation model {states, params, equations}, a neural model {states, network} or {builtin: ...}, got ${show(value)}` };
   }
-  if (!('builtin' in value)) return EquationModelSchema;
+  if (!('builtin' in value)) return 'network' in value && !('equations' in value) ? NeuralModelSchema : EquationModelSchema;
   switch (value.builtin) {
     case 'nbody':
       return NBodyModelSchema;
@@ -276,14 +336,85 @@ const OptimizerSchema = strict({
 export type OptimizerSpec = z.output<typeof OptimizerSchema>;
 
 // ---------------------------------------------------------------------------------------------
+// Training a model with a network on its time series (timeseries/train.ts), and its forecast.
+
+export const SCHEDULE_KINDS = ['constant', 'step', 'cosine'] as const;
+
+/** A learning-rate schedule (timeseries/schedule.ts): constant, step decay, or cosine with warm-up. */
+const ScheduleSchema = choose<
+  { kind: 'constant' } | { kind: 'step'; every: number; factor: number } | { kind: 'cosine'; minLr?: number; warmup?: number }
+>((value) => {
+  if (!isObject(value)) return { message: `expected {kind: ${SCHEDULE_KINDS.join(' | ')}, ...}, got ${show(value)}` };
+  switch (value.kind) {
+    case 'constant':
+      return strict({ kind: z.literal('constant') });
+    case 'step':
+      return strict({ kind: z.literal('step'), every: z.number().int().min(1), factor: z.number().positive().max(1) });
+    case 'cosine':
+      return strict({ kind: z.literal('cosine'), minLr: z.number().min(0).optional(), warmup: z.number().int().min(0).optional() });
+    case undefined:
+      return { path: ['kind'], message: `missing (one of ${SCHEDULE_KINDS.join(', ')})` };
+    default: {
+      const hint = typeof value.kind === 'string' ? didYouMean(value.kind, SCHEDULE_KINDS) : '';
+      return { path: ['kind'], message: `unknown schedule ${show(value.kind)}${hint || ` (one of ${SCHEDULE_KINDS.join(', ')})`}` };
+    }
+  }
+});
+export type ScheduleSpec = z.output<typeof ScheduleSchema>;
+
+/** The settings one training run (or phase) may set; see timeseries/train.ts for each. */
+const phaseShape = {
+  iterations: z.number().int().min(1).optional(),
+  /** Subsequences per mini-batch, and rows per subsequence (the start included). */
+  batchSize: z.number().int().min(1).optional(),
+  batchLength: z.number().int().min(2).optional(),
+  /** Adam's base learning rate and its schedule. */
+  lr: z.number().positive().optional(),
+  schedule: ScheduleSchema.optional(),
+  /** Fraction of the rows held out at the end for early stopping. */
+  holdout: z.number().min(0).lt(1).optional(),
+  validateEvery: z.number().int().min(1).optional(),
+  patience: z.number().int().min(1).optional(),
+  /** Largest Euclidean norm of a step's gradient. */
+  clipNorm: z.number().positive().optional(),
+  /** Seed of the subsequence sampling. */
+  seed: z.number().int().optional(),
+  /** Where validation solves start: y0 ('start') or the last complete training row. */
+  validationFrom: z.enum(['start', 'lastTraining']).optional(),
+  /** Where a subsequence starts: the observed row, the model's prediction, or 'auto'. */
+  startFrom: z.enum(['auto', 'data', 'prediction']).optional(),
+};
+
+const PhaseSchema = strict(phaseShape);
+export type PhaseSpec = z.output<typeof PhaseSchema>;
+
+const TrainingSchema = strict({
+  ...phaseShape,
+  /** Runs one after another, each from the parameters the last one returned; each overrides the above. */
+  phases: z.array(PhaseSchema).min(1).optional(),
+});
+export type TrainingSpec = z.output<typeof TrainingSchema>;
+
+const ForecastSchema = strict({
+  /** End of the forecast: a time at or after the data's end. */
+  until: finite,
+  /** Points of the forecast's even grid from the first data time to `until` (default 500). */
+  points: z.number().int().min(2).optional(),
+});
+export type ForecastSpec = z.output<typeof ForecastSchema>;
+
+// ---------------------------------------------------------------------------------------------
 // The spec.
 
 export const SpecSchema = strict({
   name: z.string().optional(),
   description: z.string().optional(),
   model: ModelSchema,
-  /** Initial state at t0, by state name or in state order. */
-  initial: ValuesSchema,
+  /**
+   * Initial state at t0, by state name or in state order. Required, except for a model with a
+   * network whose data's first row observes every state (the state there is the start).
+   */
+  initial: ValuesSchema.optional(),
   /** Parameter values, by name or in order. */
   params: ValuesSchema.optional(),
   /** Time of the initial state; default: the first output time. */
@@ -298,6 +429,10 @@ export const SpecSchema = strict({
   gradient: GradientSchema.optional(),
   loss: LossSchema.optional(),
   optimizer: OptimizerSchema.optional(),
+  /** Mini-batch training of a model with a network (in place of `optimizer`). */
+  training: TrainingSchema.optional(),
+  /** The fitted trajectory past the data's end (a model with a network). */
+  forecast: ForecastSchema.optional(),
 });
 
 export type Spec = z.output<typeof SpecSchema>;

@@ -22,6 +22,27 @@ describe('ProgressBar', () => {
     ]);
   });
 
+  it('not a terminal: done() after update(total) does not print the last line twice', () => {
+    const { stream, chunks } = sink(false);
+    const bar = new ProgressBar({ label: 'fit', total: 4, stream, width: 4 });
+    for (let k = 1; k <= 4; k++) bar.update(k, { loss: k });
+    bar.done(4, { loss: 4 });
+    expect(chunks).toEqual([
+      'fit [#---] 1/4  loss=1\n',
+      'fit [##--] 2/4  loss=2\n',
+      'fit [###-] 3/4  loss=3\n',
+      'fit [####] 4/4  loss=4\n',
+    ]);
+  });
+
+  it('not a terminal: done() without any update prints the final line once', () => {
+    const { stream, chunks } = sink(false);
+    const bar = new ProgressBar({ label: 'fit', total: 4, stream, width: 4 });
+    bar.done(0);
+    bar.done(0);
+    expect(chunks).toEqual(['fit [----] 0/4\n']);
+  });
+
   it('a terminal: redraws one line with \\r and ends it on done', () => {
     const { stream, chunks } = sink(true);
     const bar = new ProgressBar({ label: 'run', total: 4, stream, width: 4 });

@@ -2,6 +2,8 @@
 import { parseCommandArgs } from '../args.ts';
 import type { Command } from '../command.ts';
 import { loadProblem } from '../../spec/load.ts';
+import type { NetworkProblem } from '../../spec/problem.ts';
+import { DEFAULT_TRAINING_ITERATIONS } from '../../spec/training.ts';
 
 export const check: Command = {
   name: 'check',
@@ -24,11 +26,13 @@ Exit codes: 0 valid, 2 invalid.`,
     }
     const { problem, dataFile } = await loadProblem(positionals[0], { data: values.data as string | undefined });
     const free = problem.free.map((f) => f.path);
+    const network = problem.network;
+    if (network) free.push(`the network's ${network.networkParams} weights`);
     const lines = [
       `ok: ${positionals[0]} (${problem.name})`,
       `  model: ${problem.field.dim} states (${list(problem.stateNames)}), ${problem.field.nParams} parameters (${list(problem.paramNames)})`,
       `  fitted: ${free.length === 0 ? 'none' : free.join(', ')}`,
-      `  solver: ${problem.solver.method}, gradient: ${problem.gradient.method}, optimizer: ${problem.optimizer.method}`,
+      `  solver: ${problem.solver.method}, gradient: ${problem.gradient.method}, ${network ? trainingSummary(network) : `optimizer: ${problem.optimizer.method}`}`,
     ];
     if (problem.times) lines.push(`  output times: ${problem.times.length} from ${problem.times[0]} to ${problem.times[problem.times.length - 1]}`);
     if (problem.data) {
@@ -38,6 +42,14 @@ Exit codes: 0 valid, 2 invalid.`,
     return 0;
   },
 };
+
+function trainingSummary(network: NetworkProblem): string {
+  const phases = network.training.phases;
+  const each = (n: number | undefined) => n ?? network.training.iterations ?? DEFAULT_TRAINING_ITERATIONS;
+  const iterations = phases ? phases.reduce((sum, phase) => sum + each(phase.iterations), 0) : each(undefined);
+  const until = network.forecast ? `, forecast to t = ${network.forecast.until}` : '';
+  return `training: ${network.kind} model, ${phases ? `${phases.length} phases, ` : ''}${iterations} iterations${until}`;
+}
 
 function list(names: readonly string[]): string {
   return names.length > 8 ? `${names.slice(0, 8).join(', ')}, ...` : names.join(', ');

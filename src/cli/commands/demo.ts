@@ -1,5 +1,5 @@
 /**
- * `aca demo` (what `npm start` runs): the figure-eight three-body orbit of data/three_body.yaml
+ * `aca demo`: the figure-eight three-body orbit of data/three_body.yaml
  * solved over one period with dopri5; prints the bodies' positions at eighths of the period, how
  * closely the orbit closes, and the solver's statistics.
  */

@@ -1,7 +1,9 @@
 /**
  * `aca fit SPEC --data FILE`: fit the spec's free values to the data; writes report.json and
  * fit.svg to the output folder, and a checkpoint while it runs (resumed automatically when the
- * same command is run again after an interrupt).
+ * same command is run again after an interrupt). A spec whose model has a network (a neural or
+ * hybrid model) is trained as a time series instead (fit-timeseries.ts), which also writes
+ * model.json and forecasts past the data's end.
  */
 import { mkdir, rm } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
@@ -10,9 +12,11 @@ import { fit as runFit, FitInterruptedError } from '../../fit/fit.ts';
 import { fitPlot, fitReport } from '../../fit/report.ts';
 import { writeFileAtomic } from '../../io/atomic.ts';
 import { loadProblem } from '../../spec/load.ts';
-import { EXIT_FAILURE, intOption, parseCommandArgs, UsageError } from '../args.ts';
+import { TIMESERIES_FILES } from '../../timeseries/job.ts';
+import { EXIT_FAILURE, intOption, numberOption, parseCommandArgs, UsageError } from '../args.ts';
 import type { Command } from '../command.ts';
 import { ProgressBar } from '../progress.ts';
+import { fitTimeSeries } from './fit-timeseries.ts';
 
 export const REPORT_FILE = 'report.json';
 export const PLOT_FILE = 'fit.svg';
@@ -20,7 +24,7 @@ export const CHECKPOINT_FILE = 'checkpoint.json';
 
 export const fit: Command = {
   name: 'fit',
-  summary: 'fit the spec\'s free values to data (report JSON, SVG plot, resumable)',
+  summary: 'fit the spec\'s free values to data (report JSON, SVG plot, resumable); train a neural or hybrid model',
   help: `Usage: aca fit SPEC [--data FILE] [--out DIR] [options]
 
 Fits the spec's free values (entries of \`initial\` and \`params\` given as {value, ...}) to the
@@ -33,13 +37,24 @@ Shows a progress bar (loss and iteration) on stderr. Writes to DIR:
 After an interrupt, run the same command again: it resumes from the checkpoint when the
 checkpoint belongs to the same spec and data, and ends where an uninterrupted fit would have.
 
+A model with a network (model.network: a neural ODE, or equations with nn(...)[k] terms) is
+trained on random subsequences of the data by the spec's \`training\` (Adam, learning-rate
+schedule, early stopping on a held-out tail), without checkpoints. Writes to DIR:
+  ${REPORT_FILE}      settings, losses, fitted parameters, the forecast per state to \`until\`
+  ${PLOT_FILE}          data, fit and forecast per state, and the loss curve
+  ${TIMESERIES_FILES.model}       the fitted model (loadFittedModel reads it)
+
 Options:
   --data FILE            the CSV data (default: the spec's \`data\`)
   --out DIR              output folder (default: SPECNAME-fit)
-  --iterations N         in place of the spec's optimizer.iterations
+  --iterations N         in place of the spec's optimizer.iterations (a network's training:
+                         its total iterations, shared by the phases in proportion)
   --checkpoint-every N   in place of the spec's optimizer.checkpointEvery
   --resume               require a checkpoint to resume from
   --restart              ignore an existing checkpoint and start over
+  --until T              a network's forecast to time T (default: the spec's forecast.until,
+                         else the data's end)
+  -w, --workers N        a network's mini-batches on N worker threads (default 1: this thread)
   -q, --quiet            no progress bar
   -h, --help             this help
 
@@ -55,6 +70,8 @@ Exit codes: 0 ok, 1 failure while running (solver error, interrupt), 2 bad input
         'checkpoint-every': { type: 'string' },
         resume: { type: 'boolean' },
         restart: { type: 'boolean' },
+        until: { type: 'string' },
+        workers: { type: 'string', short: 'w' },
         quiet: { type: 'boolean', short: 'q' },
       },
       ['SPEC'],
@@ -66,13 +83,22 @@ Exit codes: 0 ok, 1 failure while running (solver error, interrupt), 2 bad input
     if (values.resume && values.restart) throw new UsageError('aca fit: --resume and --restart exclude each other');
     const iterations = intOption('fit', 'iterations', values.iterations);
     const every = intOption('fit', 'checkpoint-every', values['checkpoint-every']);
+    const workers = intOption('fit', 'workers', values.workers);
+    const until = numberOption('fit', 'until', values.until);
     const specFile = positionals[0];
     const { spec, problem, data, dataFile } = await loadProblem(specFile, { data: values.data as string | undefined });
     if (!data) throw new UsageError('aca fit: no data (give --data FILE or `data:` in the spec)');
+    const out = (values.out as string | undefined) ?? `${basename(specFile, extname(specFile))}-fit`;
+    if (problem.network) {
+      const checkpointing = ['resume', 'restart', 'checkpoint-every'].find((name) => values[name] !== undefined);
+      if (checkpointing) throw new UsageError(`aca fit: --${checkpointing} is for equation models (a network's training keeps no checkpoint)`);
+      return fitTimeSeries({ problem, out, io, iterations, workers, until, quiet: Boolean(values.quiet) });
+    }
+    const networkOnly = ['workers', 'until'].find((name) => values[name] !== undefined);
+    if (networkOnly) throw new UsageError(`aca fit: --${networkOnly} is for a model with a network (model.network)`);
     if (problem.free.length === 0) {
       throw new UsageError('aca fit: nothing to fit (write a value in `params` or `initial` as {value: ..., bounds: [...]})');
     }
-    const out = (values.out as string | undefined) ?? `${basename(specFile, extname(specFile))}-fit`;
     await mkdir(out, { recursive: true });
     const checkpointFile = join(out, CHECKPOINT_FILE);
     const hash = fitHash(spec, data);
