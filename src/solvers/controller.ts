@@ -35,13 +35,17 @@ export function errorNorm(
   const n = err.length;
   let sum = 0;
   for (let i = 0; i < n; i++) {
-    const ay = Math.abs(y[i]);
-    const an = Math.abs(yNew[i]);
-    const sc = atol[i] + rtol[i] * (ay > an ? ay : an);
-    const r = err[i] / sc;
+    const r = scaledError(err[i], y[i], yNew[i], rtol[i], atol[i]);
     sum += r * r;
   }
   return Math.sqrt(sum / n);
+}
+
+/** One component of errorNorm: err / (atol + rtol max(|y|, |yNew|)). */
+export function scaledError(err: number, y: number, yNew: number, rtol: number, atol: number): number {
+  const ay = Math.abs(y);
+  const an = Math.abs(yNew);
+  return err / (atol + rtol * (ay > an ? ay : an));
 }
 
 /** RMS of v_i / (atol_i + rtol_i |y_i|): the norm of the initial-step algorithm. */

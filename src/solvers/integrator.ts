@@ -10,10 +10,10 @@ import {
   StepSizeUnderflowError,
 } from '../errors.ts';
 import type { Field } from '../fields/field.ts';
-import { errorNorm, initialStepSize, stepFactor } from './controller.ts';
+import { initialStepSize, stepFactor } from './controller.ts';
 import { denseWeights, type PreparedMethod } from './methods.ts';
 import type { ResolvedOptions } from './options.ts';
-import { allocateStages, combine, computeStages, weightedSum } from './stepper.ts';
+import { combine, computeStages, stageInput, weightedSumNorm } from './stepper.ts';
 
 export interface SolveStats {
   accepted: number;
@@ -51,7 +51,15 @@ export class Integrator {
   readonly errVec: Float64Array;
   readonly errVec3: Float64Array;
   readonly denseW: Float64Array;
-  private readonly initWork: [Float64Array, Float64Array];
+  /**
+   * FSAL with a[s-1] = b exactly (and b[s-1] = 0): the last stage's input y + h sum a_{s-1,l} K_l
+   * is y_new, rounded identically (same weights, same order), so one sum serves both.
+   */
+  private readonly fsalInputIsSolution: boolean;
+  /** sum_i y_new_i of the current attempt, from the error estimate: finite iff y_new is. */
+  private readonly stateSum = new Float64Array(1);
+  /** The same rtol and the same atol for every component (the error norm's fast path). */
+  private readonly uniformTolerance: boolean;
 
   /** Outputs: rows of the state at opts.times, and where each came from. */
   readonly outputs: Float64Array;
@@ -78,14 +86,21 @@ export class Integrator {
     this.method = opts.method;
     const d = field.dim;
     this.dim = d;
-    this.y = new Float64Array(d);
-    this.yNew = new Float64Array(d);
-    this.K = allocateStages(this.method.denseStages, d);
-    this.stageState = new Float64Array(d);
-    this.errVec = new Float64Array(d);
-    this.errVec3 = new Float64Array(d);
-    this.denseW = new Float64Array(this.method.denseStages);
-    this.initWork = [new Float64Array(d), new Float64Array(d)];
+    // One buffer for the whole workspace, stages included: a separate buffer per vector is a
+    // backing-store allocation each (and later a free), a measurable share of a short solve.
+    const sd = this.method.denseStages;
+    const vector = d * Float64Array.BYTES_PER_ELEMENT;
+    const buffer = new ArrayBuffer((5 + sd) * vector + sd * Float64Array.BYTES_PER_ELEMENT);
+    this.y = new Float64Array(buffer, 0, d);
+    this.yNew = new Float64Array(buffer, vector, d);
+    this.stageState = new Float64Array(buffer, 2 * vector, d);
+    this.errVec = new Float64Array(buffer, 3 * vector, d);
+    this.errVec3 = new Float64Array(buffer, 4 * vector, d);
+    this.K = [];
+    for (let j = 0; j < sd; j++) this.K.push(new Float64Array(buffer, (5 + j) * vector, d));
+    this.denseW = new Float64Array(buffer, (5 + sd) * vector, sd);
+    this.fsalInputIsSolution = lastRowIsB(this.method);
+    this.uniformTolerance = isUniform(opts.rtol) && isUniform(opts.atol);
     const nOut = opts.times.length;
     this.outputs = new Float64Array(nOut * d);
     this.outputStep = new Int32Array(nOut);
@@ -113,7 +128,9 @@ export class Integrator {
     if (!method.adaptive) h = opts.dt;
     else if (!Number.isNaN(opts.firstStep)) h = opts.firstStep;
     else {
-      h = initialStepSize(field, this.t, this.y, K[0], p, dir, method.order, opts.rtol, opts.atol, this.initWork);
+      // Scratch for Hairer's algorithm: the stage input and error vectors, free until the first step.
+      const scratch: [Float64Array, Float64Array] = [this.stageState, this.errVec];
+      h = initialStepSize(field, this.t, this.y, K[0], p, dir, method.order, opts.rtol, opts.atol, scratch);
       stats.fEvals++;
     }
     h = Math.min(Math.max(h, opts.minStep), opts.maxStep, Math.abs(tEnd - this.t));
@@ -125,12 +142,15 @@ export class Integrator {
       if (stats.accepted + stats.rejected >= opts.maxSteps) {
         throw new MaxStepsExceededError(this.t, opts.maxSteps, tEnd);
       }
-      // Shorten the step to land on the end (or on the next output time, when asked).
+      // Shorten the step to land on the end (or on the next output time, when asked). A step that
+      // would stop within 1% of h short of the target is stretched onto it, as in Hairer's DOPRI5
+      // (`X+1.01D0*H-XEND`): without this, rounding in t (e.g. ten steps of dt = 0.1 reach
+      // 0.9999999999999999) leaves a remainder of a few ulps that fails the underflow check below.
       const target = opts.landOnOutputs ? this.nextLandingTime() : tEnd;
       this.hProposed = h;
       let hs = dir * h;
       this.landing = Landing.None;
-      if (dir * (this.t + hs - target) >= 0) {
+      if (dir * (this.t + 1.01 * hs - target) >= 0) {
         hs = target - this.t;
         this.landing = target === tEnd ? Landing.End : Landing.Output;
       }
@@ -142,9 +162,16 @@ export class Integrator {
         throw new StepSizeUnderflowError(this.t, hs, 4 * Number.EPSILON * Math.abs(this.t));
       }
 
-      computeStages(method, field, this.t, this.y, hs, p, K, this.stageState, 1, s);
+      if (this.fsalInputIsSolution) {
+        // The last stage's input is y_new itself: build it in place instead of twice.
+        computeStages(method, field, this.t, this.y, hs, p, K, this.stageState, 1, s - 1);
+        stageInput(method, s - 1, this.y, hs, K, this.yNew);
+        field.f(this.t + method.c[s - 1] * hs, this.yNew, p, K[s - 1]);
+      } else {
+        computeStages(method, field, this.t, this.y, hs, p, K, this.stageState, 1, s);
+        combine(method.b, s, this.y, hs, K, this.yNew);
+      }
       stats.fEvals += s - 1;
-      combine(method.b, s, this.y, hs, K, this.yNew);
       this.denseStageValid = method.fsal;
 
       if (method.adaptive) {
@@ -157,8 +184,11 @@ export class Integrator {
 
       if (this.accepted) {
         const tNew = this.landing !== Landing.None ? target : this.t + hs;
-        this.checkFinite(this.yNew, 'state', tNew);
-        this.emitOutputsInStep(tNew, hs);
+        // The error estimate summed y_new on the way (stateSum): a finite sum clears the state.
+        if (!method.adaptive || !Number.isFinite(this.stateSum[0])) this.checkFinite(this.yNew, 'state', tNew);
+        // Most steps contain no output time: look before calling.
+        const next = this.nextOutput;
+        if (next < opts.times.length && dir * (opts.times[next] - tNew) <= 0) this.emitOutputsInStep(tNew, hs);
         if (acceptedHook) acceptedHook.call(observer, this.t, hs, this.y, K, this);
         stats.accepted++;
         this.t = tNew;
@@ -184,13 +214,12 @@ export class Integrator {
 
   /** The error norm of the current attempt (the DOP853 combination when the tableau has e3). */
   private estimateError(hs: number): number {
-    const { method, opts } = this;
-    const n = method.stages;
-    weightedSum(method.e!, n, hs, this.K, this.errVec);
-    const err5 = errorNorm(this.errVec, this.y, this.yNew, opts.rtol, opts.atol);
+    const { method, opts, K, y, yNew } = this;
+    const { rtol, atol } = opts;
+    const uniform = this.uniformTolerance;
+    const err5 = weightedSumNorm(method.eCol, method.eVal, hs, K, y, yNew, rtol, atol, uniform, this.errVec, this.stateSum);
     if (!method.e3) return err5;
-    weightedSum(method.e3, n, hs, this.K, this.errVec3);
-    const err3 = errorNorm(this.errVec3, this.y, this.yNew, opts.rtol, opts.atol);
+    const err3 = weightedSumNorm(method.e3Col, method.e3Val, hs, K, y, yNew, rtol, atol, uniform, this.errVec3);
     const denom = Math.sqrt(err5 * err5 + 0.01 * err3 * err3);
     return denom === 0 ? 0 : (err5 * err5) / denom;
   }
@@ -200,6 +229,9 @@ export class Integrator {
     const { K, method } = this;
     if (method.fsal) {
       swap(K, 0, method.stages - 1);
+      // The last stage entered the error estimate with weight h e[s-1] != 0: had it a non-finite
+      // component, err would be NaN or infinite and the step rejected. No need to look again.
+      if (method.e !== null && this.h * method.e[method.stages - 1] !== 0) return;
     } else if (this.denseStageValid) {
       swap(K, 0, method.stages);
     } else if (this.t !== this.opts.t1) {
@@ -270,10 +302,30 @@ export class Integrator {
   }
 
   private checkFinite(v: Float64Array, what: string, t = this.t): void {
-    for (let i = 0; i < v.length; i++) {
+    // A finite sum means every component is finite: one add per component on the hot path.
+    // A non-finite sum (or an overflow) sends us to the search for the culprit.
+    const n = v.length;
+    let sum = 0;
+    for (let i = 0; i < n; i++) sum += v[i];
+    if (Number.isFinite(sum)) return;
+    for (let i = 0; i < n; i++) {
       if (!Number.isFinite(v[i])) throw new NonFiniteError(what, t, i, v[i]);
     }
   }
+}
+
+function isUniform(v: Float64Array): boolean {
+  for (let i = 1; i < v.length; i++) if (v[i] !== v[0]) return false;
+  return true;
+}
+
+/** True when the FSAL last stage's input row of `a` is b itself (see fsalInputIsSolution). */
+function lastRowIsB(method: PreparedMethod): boolean {
+  const s = method.stages;
+  if (!method.fsal || method.b[s - 1] !== 0) return false;
+  const row = (s - 1) * method.denseStages;
+  for (let l = 0; l < s - 1; l++) if (method.a[row + l] !== method.b[l]) return false;
+  return true;
 }
 
 function swap(K: Float64Array[], i: number, j: number): void {

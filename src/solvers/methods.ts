@@ -41,10 +41,22 @@ export interface PreparedMethod {
   /** a as a dense (denseStages x denseStages) row-major matrix, zero on and above the diagonal. */
   readonly a: Float64Array;
   readonly b: Float64Array;
+  /**
+   * The nonzero entries of `a` by rows (compressed sparse rows), for the stage inputs: row j's
+   * terms are aCol[k], aVal[k] for aStart[j] <= k < aStart[j + 1], in increasing column order.
+   */
+  readonly aStart: Int32Array;
+  readonly aCol: Int32Array;
+  readonly aVal: Float64Array;
   /** c, length denseStages. */
   readonly c: Float64Array;
   readonly e: Float64Array | null;
   readonly e3: Float64Array | null;
+  /** The nonzero entries of e and e3 (stage indices, weights), for the error estimate. */
+  readonly eCol: Int32Array;
+  readonly eVal: Float64Array;
+  readonly e3Col: Int32Array;
+  readonly e3Val: Float64Array;
   readonly adaptive: boolean;
   readonly fsal: boolean;
   readonly order: number;
@@ -78,6 +90,15 @@ function prepare(tab: Tableau): PreparedMethod {
   const a = new Float64Array(sd * sd);
   for (let j = 0; j < s; j++) for (let l = 0; l < j; l++) a[j * sd + l] = tab.a[j][l] ?? 0;
   if (needsExtra) for (let l = 0; l < s; l++) a[s * sd + l] = tab.b[l];
+  const aStart = new Int32Array(sd + 1);
+  const aCol: number[] = [];
+  const aVal: number[] = [];
+  for (let j = 0; j < sd; j++) {
+    for (let l = 0; l < j; l++) {
+      if (a[j * sd + l] !== 0) aCol.push(l), aVal.push(a[j * sd + l]);
+    }
+    aStart[j + 1] = aCol.length;
+  }
   const c = new Float64Array(sd);
   for (let j = 0; j < s; j++) c[j] = tab.c[j];
   if (needsExtra) c[s] = 1;
@@ -106,16 +127,27 @@ function prepare(tab: Tableau): PreparedMethod {
     dense[f1 * degree + 2] += 1;
   }
   const q = tab.errorOrder ?? tab.order - 1;
+  const e = tab.e ? Float64Array.from({ length: sd }, (_, j) => (j < s ? tab.e![j] : 0)) : null;
+  const e3 = tab.e3 ? Float64Array.from({ length: sd }, (_, j) => (j < s ? tab.e3![j] : 0)) : null;
+  const eTerms = nonzeros(e);
+  const e3Terms = nonzeros(e3);
   return {
     tableau: tab,
     name: tab.name,
     stages: s,
     denseStages: sd,
     a,
+    aStart,
+    aCol: Int32Array.from(aCol),
+    aVal: Float64Array.from(aVal),
     b: Float64Array.from({ length: sd }, (_, j) => (j < s ? tab.b[j] : 0)),
     c,
-    e: tab.e ? Float64Array.from({ length: sd }, (_, j) => (j < s ? tab.e![j] : 0)) : null,
-    e3: tab.e3 ? Float64Array.from({ length: sd }, (_, j) => (j < s ? tab.e3![j] : 0)) : null,
+    e,
+    e3,
+    eCol: eTerms.col,
+    eVal: eTerms.val,
+    e3Col: e3Terms.col,
+    e3Val: e3Terms.val,
     adaptive: tab.e !== undefined,
     fsal: tab.fsal,
     order: tab.order,
@@ -124,6 +156,12 @@ function prepare(tab: Tableau): PreparedMethod {
     denseDegree: degree,
     denseNeedsExtraStage: needsExtra,
   };
+}
+
+function nonzeros(w: Float64Array | null): { col: Int32Array; val: Float64Array } {
+  const col: number[] = [];
+  if (w) w.forEach((v, j) => v !== 0 && col.push(j));
+  return { col: Int32Array.from(col), val: Float64Array.from(col, (j) => w![j]) };
 }
 
 /** Fills w (length denseStages) with the dense-output weights at theta in [0, 1]. */
