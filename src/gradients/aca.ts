@@ -29,16 +29,20 @@ export function acaGradient(field: Field, y0: ArrayLike<number>, options: Gradie
   const s = method.stages;
   const p = opts.params;
 
-  // Forward pass. With keepStages 'auto' the stages are kept until they pass the limit; the
-  // store then stops keeping them and the backward pass recomputes (decided once, up front, by
-  // a bound on the steps would need the step count, which is unknown before the solve).
+  // Forward pass. Each accepted step leaves (t, h, y) and, when stages are kept, its stage
+  // inputs Y_1..Y_{s-1}, so that the backward pass evaluates only VJPs. With 'auto' they are
+  // kept until they pass the limit; then the store drops them and the backward pass recomputes.
   const keep = options.keepStages ?? 'auto';
-  const integrator = new Integrator(field, opts);
-  let store = new CheckpointStore(d, keep === false ? 0 : s);
+  const integrator = new Integrator(field, opts, keep !== false);
+  let store = new CheckpointStore(d, keep === false ? 0 : s - 1);
+  const fsalLast = integrator.fsalInputIsSolution;
   integrator.run(y0, {
-    accepted(t, h, y, K) {
-      if (keep === 'auto' && store.stages && store.bytes > KEEP_STAGES_AUTO_LIMIT) store = dropStages(store);
-      store.push(t, h, y, K);
+    accepted(t, h, y, _K, it) {
+      if (store.stages) {
+        if (keep === 'auto' && store.bytes > KEEP_STAGES_AUTO_LIMIT) store = dropStages(store);
+        else if (fsalLast) it.stageInputs![s - 1].set(it.yNew); // the last stage's input is y_new
+      }
+      store.push(t, h, y, it.stageInputs ?? []);
     },
   });
   const outputs = integrator.outputs;
@@ -49,7 +53,7 @@ export function acaGradient(field: Field, y0: ArrayLike<number>, options: Gradie
 
   // Backward pass.
   const K = allocateStages(method.denseStages, d);
-  const stageState = new Float64Array(d);
+  const Y = allocateStages(method.denseStages, d); // stage inputs; Y[0] is the step's start
   const adj = new StepAdjoint(method, d);
   const w = new Float64Array(method.denseStages);
   const a = new Float64Array(d); // dL/d(state at the end of the step being processed)
@@ -69,19 +73,18 @@ export function acaGradient(field: Field, y0: ArrayLike<number>, options: Gradie
 
     const t = store.times[i];
     const h = store.steps[i];
-    const y = store.state(i);
     // The FSAL last stage has b = 0 and feeds only the dense output: skip it when unused.
     let S = s;
     if (interior && method.denseNeedsExtraStage) S = s + 1;
     else if (!interior && method.fsal) S = s - 1;
-    if (kept) {
-      store.loadStages(i, K);
-      if (S > s) {
-        computeStages(method, field, t, y, h, p, K, stageState, s, S);
-        fEvals++;
-      }
-    } else {
-      computeStages(method, field, t, y, h, p, K, stageState, 0, S);
+    store.load(i, Y);
+    if (!kept) {
+      computeStages(method, field, t, Y[0], h, p, K, Y[0], 0, S, Y);
+      fEvals += S;
+    } else if (S > s) {
+      // Hermite's extra stage f(t + h, y + h sum b K) needs the stages themselves.
+      for (let j = 0; j < s; j++) field.f(t + method.c[j] * h, Y[j], p, K[j]);
+      computeStages(method, field, t, Y[0], h, p, K, Y[0], s, S, Y);
       fEvals += S;
     }
 
@@ -105,14 +108,14 @@ export function acaGradient(field: Field, y0: ArrayLike<number>, options: Gradie
         for (let c = 0; c < d; c++) Kb[c] += wj * g[base + c];
       }
     }
-    adj.sweep(field, t, h, y, K, S, p, ybar, dp, false);
+    adj.sweep(field, t, h, Y, null, S, p, ybar, dp, false);
     a.set(ybar);
   }
   while (k >= 0) addRow(a, g, k--, d); // outputs at t0
 
   const { dt0, dt1 } = endTimeDerivatives(field, opts.t0, y0, p, a, times, outputs, g);
   const fwd = { ...integrator.stats };
-  const workspaceBytes = (2 * method.denseStages * d + 4 * d + method.denseStages) * 8;
+  const workspaceBytes = (3 * method.denseStages * d + 3 * d + method.denseStages) * 8;
   return {
     loss,
     dy0: a,

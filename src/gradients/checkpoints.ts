@@ -1,7 +1,8 @@
 /**
  * ACA's checkpoint store: for every accepted step its start (t_i, h_i, y_i), N_t (d + 2) numbers
- * in all (shared/design/aca.md, forward pass step 2), optionally with the step's stages. Growable
- * by doubling; `bytes` counts what is held, not the spare capacity.
+ * in all (shared/design/aca.md, forward pass step 2), optionally with the step's stage inputs
+ * Y_1..Y_{s-1} (then the backward pass needs no recomputation of f). Growable by doubling;
+ * `bytes` counts what is held, not the spare capacity.
  */
 export class CheckpointStore {
   count = 0;
@@ -19,7 +20,8 @@ export class CheckpointStore {
     this.stages = stagesPerStep > 0 ? new Float64Array(initialCapacity * stagesPerStep * dim) : null;
   }
 
-  push(t: number, h: number, y: Float64Array, K: readonly Float64Array[]): void {
+  /** Keeps (t, h, y) and, when the store keeps stages, inputs[1..stagesPerStep]. */
+  push(t: number, h: number, y: Float64Array, inputs: readonly Float64Array[]): void {
     if (this.count === this.capacity) this.grow();
     const i = this.count++;
     const d = this.dim;
@@ -28,7 +30,7 @@ export class CheckpointStore {
     this.states.set(y, i * d);
     if (this.stages) {
       const base = i * this.stagesPerStep * d;
-      for (let j = 0; j < this.stagesPerStep; j++) this.stages.set(K[j], base + j * d);
+      for (let j = 0; j < this.stagesPerStep; j++) this.stages.set(inputs[j + 1], base + j * d);
     }
   }
 
@@ -36,11 +38,13 @@ export class CheckpointStore {
     return this.states.subarray(i * this.dim, (i + 1) * this.dim);
   }
 
-  /** Copies the stored stages of step i into K. */
-  loadStages(i: number, K: Float64Array[]): void {
+  /** Copies the start state of step i into Y[0] and its kept stage inputs into Y[1..]. */
+  load(i: number, Y: readonly Float64Array[]): void {
     const d = this.dim;
+    copy(this.states, i * d, Y[0], d);
+    if (!this.stages) return;
     const base = i * this.stagesPerStep * d;
-    for (let j = 0; j < this.stagesPerStep; j++) K[j].set(this.stages!.subarray(base + j * d, base + (j + 1) * d));
+    for (let j = 0; j < this.stagesPerStep; j++) copy(this.stages, base + j * d, Y[j + 1], d);
   }
 
   get bytes(): number {
@@ -61,4 +65,9 @@ export class CheckpointStore {
     if (this.stages) this.stages = grow(this.stages, cap * this.stagesPerStep * d);
     this.capacity = cap;
   }
+}
+
+/** out <- src[offset .. offset + n) without creating a view (this runs once per step). */
+function copy(src: Float64Array, offset: number, out: Float64Array, n: number): void {
+  for (let i = 0; i < n; i++) out[i] = src[offset + i];
 }

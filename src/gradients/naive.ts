@@ -16,6 +16,7 @@ import type { Field } from '../fields/field.ts';
 import { Integrator, Landing } from '../solvers/integrator.ts';
 import { denseWeights, denseWeightsDerivative } from '../solvers/methods.ts';
 import { resolveOptions } from '../solvers/options.ts';
+import { stageInput } from '../solvers/stepper.ts';
 import { stepFactorWithDerivatives } from './controller-derivative.ts';
 import { endTimeDerivatives, evaluateLoss, requireLoss, requireVjp } from './common.ts';
 import { StepAdjoint } from './step-adjoint.ts';
@@ -131,6 +132,7 @@ export function naiveGradient(field: Field, y0: ArrayLike<number>, options: Grad
   // Map accepted-step index -> attempt index, for the outputs.
   const { outputStep, outputTheta } = integrator;
   const K = Array.from({ length: method.denseStages }, () => new Float64Array(d));
+  const Y = Array.from({ length: method.denseStages }, () => new Float64Array(d)); // stage inputs
   const adj = new StepAdjoint(method, d);
   const w = new Float64Array(method.denseStages);
   const wPrime = new Float64Array(method.denseStages);
@@ -250,7 +252,9 @@ export function naiveGradient(field: Field, y0: ArrayLike<number>, options: Grad
       hsBar += bj * dot;
     }
 
-    hsBar += adj.sweep(field, t, hs, y, K, S, p, yIn, dp, true);
+    Y[0].set(y);
+    for (let j = 1; j < S; j++) stageInput(method, j, y, hs, K, Y[j]);
+    hsBar += adj.sweep(field, t, hs, Y, K, S, p, yIn, dp, true);
 
     hsBar += dir * habsBar;
     let hIn = 0;
@@ -268,7 +272,7 @@ export function naiveGradient(field: Field, y0: ArrayLike<number>, options: Grad
 
   const { dt0, dt1 } = endTimeDerivatives(field, opts.t0, y0, p, ybar, times, outputs, g);
   const fwd = { ...integrator.stats };
-  const workspaceBytes = (2 * method.denseStages * d + 8 * d) * 8;
+  const workspaceBytes = (3 * method.denseStages * d + 8 * d) * 8;
   return {
     loss,
     dy0: ybar,

@@ -55,7 +55,7 @@ export class Integrator {
    * FSAL with a[s-1] = b exactly (and b[s-1] = 0): the last stage's input y + h sum a_{s-1,l} K_l
    * is y_new, rounded identically (same weights, same order), so one sum serves both.
    */
-  private readonly fsalInputIsSolution: boolean;
+  readonly fsalInputIsSolution: boolean;
   /** sum_i y_new_i of the current attempt, from the error estimate: finite iff y_new is. */
   private readonly stateSum = new Float64Array(1);
   /** The same rtol and the same atol for every component (the error norm's fast path). */
@@ -80,7 +80,14 @@ export class Integrator {
   denseStageValid = false;
   private nextOutput = 0;
 
-  constructor(field: Field, opts: ResolvedOptions) {
+  /**
+   * The stage inputs Y_j of the current attempt, one vector per stage, when the integrator was
+   * asked to keep them (ACA keeps them per accepted step instead of recomputing them). For FSAL
+   * methods whose last row is b, the last stage's input is yNew.
+   */
+  readonly stageInputs: Float64Array[] | null;
+
+  constructor(field: Field, opts: ResolvedOptions, keepStageInputs = false) {
     this.field = field;
     this.opts = opts;
     this.method = opts.method;
@@ -99,6 +106,7 @@ export class Integrator {
     this.K = [];
     for (let j = 0; j < sd; j++) this.K.push(new Float64Array(buffer, (5 + j) * vector, d));
     this.denseW = new Float64Array(buffer, (5 + sd) * vector, sd);
+    this.stageInputs = keepStageInputs ? Array.from({ length: sd }, () => new Float64Array(d)) : null;
     this.fsalInputIsSolution = lastRowIsB(this.method);
     this.uniformTolerance = isUniform(opts.rtol) && isUniform(opts.atol);
     const nOut = opts.times.length;
@@ -164,11 +172,11 @@ export class Integrator {
 
       if (this.fsalInputIsSolution) {
         // The last stage's input is y_new itself: build it in place instead of twice.
-        computeStages(method, field, this.t, this.y, hs, p, K, this.stageState, 1, s - 1);
+        computeStages(method, field, this.t, this.y, hs, p, K, this.stageState, 1, s - 1, this.stageInputs ?? undefined);
         stageInput(method, s - 1, this.y, hs, K, this.yNew);
         field.f(this.t + method.c[s - 1] * hs, this.yNew, p, K[s - 1]);
       } else {
-        computeStages(method, field, this.t, this.y, hs, p, K, this.stageState, 1, s);
+        computeStages(method, field, this.t, this.y, hs, p, K, this.stageState, 1, s, this.stageInputs ?? undefined);
         combine(method.b, s, this.y, hs, K, this.yNew);
       }
       stats.fEvals += s - 1;

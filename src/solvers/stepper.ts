@@ -29,7 +29,9 @@ export function stageInput(
 
 /**
  * Computes stages from..to-1 of the step (t, y, h) into K. Stage 0 is f(t, y) and may already be
- * present (FSAL, or the caller evaluated it), hence `from`.
+ * present (FSAL, or the caller evaluated it), hence `from`. The stage inputs go through
+ * `stageState`, or are kept, one per stage, in `inputs` when it is given (for ACA, whose
+ * backward pass needs them).
  */
 export function computeStages(
   method: PreparedMethod,
@@ -42,6 +44,7 @@ export function computeStages(
   stageState: Float64Array,
   from: number,
   to: number,
+  inputs?: readonly Float64Array[],
 ): void {
   const c = method.c;
   for (let j = from; j < to; j++) {
@@ -49,8 +52,9 @@ export function computeStages(
       field.f(t, y, p, K[0]);
       continue;
     }
-    stageInput(method, j, y, h, K, stageState);
-    field.f(t + c[j] * h, stageState, p, K[j]);
+    const Y = inputs ? inputs[j] : stageState;
+    stageInput(method, j, y, h, K, Y);
+    field.f(t + c[j] * h, Y, p, K[j]);
   }
 }
 

@@ -65,12 +65,14 @@ describe('aca, adjoint and naive', () => {
     const Nt = lean.stats.accepted;
     expect(lean.stats.checkpoints).toBe(Nt);
     expect(lean.stats.checkpointBytes).toBe(Nt * (d + 2) * 8);
+    // One step's workspace: its stages, their inputs and their adjoints, and a few vectors.
     const stagesBytes = 7 * d * 8;
-    expect(lean.stats.peakBytes - lean.stats.checkpointBytes).toBeLessThanOrEqual(3 * stagesBytes);
+    expect(lean.stats.peakBytes - lean.stats.checkpointBytes).toBeLessThanOrEqual(4 * stagesBytes);
     // Independent of rejected trials: the same accepted steps with or without rejections
     // cost the same.
     const kept = gradient(fe.field, fe.y0, { ...opts, keepStages: true });
-    expect(kept.stats.checkpointBytes).toBe(Nt * (d + 2 + 7 * d) * 8);
+    // Kept: the stage inputs Y_1..Y_6 of each step as well.
+    expect(kept.stats.checkpointBytes).toBe(Nt * (d + 2 + 6 * d) * 8);
     expect(relDiff(kept.dp, lean.dp)).toBeLessThan(1e-14);
   });
 
