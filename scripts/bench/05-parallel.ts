@@ -33,7 +33,7 @@ interface FigureEight {
   readonly period: number;
 }
 const here = dirname(fileURLToPath(import.meta.url));
-const problem: FigureEight = JSON.parse(readFileSync(join(here, '../../../shared/problems/three_body_figure_eight.json'), 'utf8'));
+const problem: FigureEight = JSON.parse(readFileSync(join(here, '../../data/problems/three_body_figure_eight.json'), 'utf8'));
 
 function job(n: number, seed: number): BatchJob {
   const rng = createRng(seed);
