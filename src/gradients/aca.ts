@@ -34,12 +34,13 @@ export function acaGradient(field: Field, y0: ArrayLike<number>, options: Gradie
   // kept until they pass the limit; then the store drops them and the backward pass recomputes.
   const keep = options.keepStages ?? 'auto';
   const integrator = new Integrator(field, opts, keep !== false);
-  let store = new CheckpointStore(d, keep === false ? 0 : s - 1);
+  let store = CheckpointStore.take(d, keep === false ? 0 : s - 1);
   const fsalLast = integrator.fsalInputIsSolution;
+  const autoLimitSteps = keep === 'auto' ? Math.floor(KEEP_STAGES_AUTO_LIMIT / store.bytesPerStep) : Infinity;
   integrator.run(y0, {
     accepted(t, h, y, _K, it) {
       if (store.stages) {
-        if (keep === 'auto' && store.bytes > KEEP_STAGES_AUTO_LIMIT) store = dropStages(store);
+        if (store.count >= autoLimitSteps) store = dropStages(store);
         else if (fsalLast) it.stageInputs![s - 1].set(it.yNew); // the last stage's input is y_new
       }
       store.push(t, h, y, it.stageInputs ?? []);
@@ -116,6 +117,10 @@ export function acaGradient(field: Field, y0: ArrayLike<number>, options: Gradie
   const { dt0, dt1 } = endTimeDerivatives(field, opts.t0, y0, p, a, times, outputs, g);
   const fwd = { ...integrator.stats };
   const workspaceBytes = (3 * method.denseStages * d + 3 * d + method.denseStages) * 8;
+  const checkpoints = store.count;
+  const checkpointBytes = store.bytes;
+  const acceptedSteps = { t: store.times.slice(0, store.count), h: store.steps.slice(0, store.count) };
+  CheckpointStore.give(store);
   return {
     loss,
     dy0: a,
@@ -125,18 +130,18 @@ export function acaGradient(field: Field, y0: ArrayLike<number>, options: Gradie
     outputs,
     times,
     method: 'aca',
-    acceptedSteps: { t: store.times.slice(0, store.count), h: store.steps.slice(0, store.count) },
+    acceptedSteps,
     stats: {
       forward: fwd,
       fEvals: fwd.fEvals + fEvals + 2,
       vjpEvals: adj.vjpEvals,
       accepted: fwd.accepted,
       rejected: fwd.rejected,
-      backwardAccepted: store.count,
+      backwardAccepted: checkpoints,
       backwardRejected: 0,
-      checkpoints: store.count,
-      checkpointBytes: store.bytes,
-      peakBytes: store.bytes + workspaceBytes,
+      checkpoints,
+      checkpointBytes,
+      peakBytes: checkpointBytes + workspaceBytes,
     },
   };
 }

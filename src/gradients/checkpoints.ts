@@ -27,11 +27,17 @@ export class CheckpointStore {
     const d = this.dim;
     this.times[i] = t;
     this.steps[i] = h;
-    this.states.set(y, i * d);
-    if (this.stages) {
+    put(y, this.states, i * d, d);
+    const stages = this.stages;
+    if (stages) {
       const base = i * this.stagesPerStep * d;
-      for (let j = 0; j < this.stagesPerStep; j++) this.stages.set(inputs[j + 1], base + j * d);
+      for (let j = 0; j < this.stagesPerStep; j++) put(inputs[j + 1], stages, base + j * d, d);
     }
+  }
+
+  /** Bytes per step held: (d + 2) numbers, plus the stage inputs when kept. */
+  get bytesPerStep(): number {
+    return (this.dim + 2 + this.stagesPerStep * this.dim) * 8;
   }
 
   state(i: number): Float64Array {
@@ -48,7 +54,27 @@ export class CheckpointStore {
   }
 
   get bytes(): number {
-    return this.count * (this.dim + 2 + this.stagesPerStep * this.dim) * 8;
+    return this.count * this.bytesPerStep;
+  }
+
+  /**
+   * A store for a gradient evaluation: the one the previous evaluation of the same shape gave
+   * back, emptied, or a new one. Fits call the gradient hundreds of times with about the same
+   * number of steps; reusing the grown buffers saves allocating, zeroing and regrowing them.
+   */
+  static take(dim: number, stagesPerStep: number): CheckpointStore {
+    const spare = spares.get(`${dim}:${stagesPerStep}`);
+    if (spare) {
+      spares.delete(`${dim}:${stagesPerStep}`);
+      spare.count = 0;
+      return spare;
+    }
+    return new CheckpointStore(dim, stagesPerStep);
+  }
+
+  /** Hands the store back for the next take() (its contents are no longer needed). */
+  static give(store: CheckpointStore): void {
+    spares.set(`${store.dim}:${store.stagesPerStep}`, store);
   }
 
   private grow(): void {
@@ -65,6 +91,13 @@ export class CheckpointStore {
     if (this.stages) this.stages = grow(this.stages, cap * this.stagesPerStep * d);
     this.capacity = cap;
   }
+}
+
+const spares = new Map<string, CheckpointStore>();
+
+/** dst[offset .. offset + n) <- v (a loop: cheaper than set() for the short vectors of a step). */
+function put(v: Float64Array, dst: Float64Array, offset: number, n: number): void {
+  for (let i = 0; i < n; i++) dst[offset + i] = v[i];
 }
 
 /** out <- src[offset .. offset + n) without creating a view (this runs once per step). */
