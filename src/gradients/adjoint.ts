@@ -50,9 +50,11 @@ export function adjointGradient(field: Field, y0: ArrayLike<number>, options: Gr
       t0: tFrom,
       method: opts.method.name,
       params: p,
-      rtol: scalarOrFirst(rtol),
-      atol: scalarOrFirst(atol),
-      dt: opts.method.adaptive ? undefined : opts.dt,
+      rtol: loosest(rtol),
+      atol: loosest(atol),
+      // A fixed-step method without dt lands on the output times (dt is then Infinity).
+      dt: opts.method.adaptive || !Number.isFinite(opts.dt) ? undefined : opts.dt,
+      landOnOutputs: opts.landOnOutputs,
       maxSteps: opts.maxSteps,
       controller: opts.controller,
     });
@@ -93,7 +95,11 @@ export function adjointGradient(field: Field, y0: ArrayLike<number>, options: Gr
   };
 }
 
-function scalarOrFirst(v: number | ArrayLike<number>): number {
+/**
+ * The backward solve's scalar tolerance: the augmented state (y, a, dL/dp) has other components
+ * than y, so per-component tolerances of y do not carry over; the loosest one is used.
+ */
+function loosest(v: number | ArrayLike<number>): number {
   return typeof v === 'number' ? v : Math.max(...Array.from(v));
 }
 

@@ -6,7 +6,7 @@
  */
 export class CheckpointStore {
   count = 0;
-  private capacity: number;
+  capacity: number;
   times: Float64Array;
   steps: Float64Array;
   states: Float64Array;
@@ -63,37 +63,43 @@ export class CheckpointStore {
    * number of steps; reusing the grown buffers saves allocating, zeroing and regrowing them.
    */
   static take(dim: number, stagesPerStep: number): CheckpointStore {
-    const spare = spares.get(`${dim}:${stagesPerStep}`);
-    if (spare) {
-      spares.delete(`${dim}:${stagesPerStep}`);
-      spare.count = 0;
-      return spare;
+    const store = spare;
+    if (store && store.dim === dim && store.stagesPerStep === stagesPerStep) {
+      spare = null;
+      store.count = 0;
+      return store;
     }
     return new CheckpointStore(dim, stagesPerStep);
   }
 
-  /** Hands the store back for the next take() (its contents are no longer needed). */
+  /**
+   * Hands the store back for the next take() (its contents are no longer needed). One spare is
+   * kept, and only while its buffers are small (SPARE_LIMIT_BYTES): a large solve's memory goes
+   * back to the garbage collector.
+   */
   static give(store: CheckpointStore): void {
-    spares.set(`${store.dim}:${store.stagesPerStep}`, store);
+    spare = store.capacity * store.bytesPerStep <= SPARE_LIMIT_BYTES ? store : null;
   }
 
   private grow(): void {
     const cap = this.capacity * 2;
     const d = this.dim;
-    const grow = (a: Float64Array, n: number) => {
+    const grown = (a: Float64Array, n: number) => {
       const b = new Float64Array(n);
       b.set(a);
       return b;
     };
-    this.times = grow(this.times, cap);
-    this.steps = grow(this.steps, cap);
-    this.states = grow(this.states, cap * d);
-    if (this.stages) this.stages = grow(this.stages, cap * this.stagesPerStep * d);
+    this.times = grown(this.times, cap);
+    this.steps = grown(this.steps, cap);
+    this.states = grown(this.states, cap * d);
+    if (this.stages) this.stages = grown(this.stages, cap * this.stagesPerStep * d);
     this.capacity = cap;
   }
 }
 
-const spares = new Map<string, CheckpointStore>();
+/** The one store kept between evaluations (see take/give). */
+let spare: CheckpointStore | null = null;
+const SPARE_LIMIT_BYTES = 16 * 1024 * 1024;
 
 /** dst[offset .. offset + n) <- v (a loop: cheaper than set() for the short vectors of a step). */
 function put(v: Float64Array, dst: Float64Array, offset: number, n: number): void {

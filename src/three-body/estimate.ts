@@ -79,6 +79,11 @@ export async function estimate(system: GravitySystem, windows: readonly Window[]
   if (masses.length !== n) throw new InvalidArgumentError('initialMasses', options.initialMasses, `${n} masses`);
   const y0s = windows.map((w, i) => {
     if (w.y0.length !== d) throw new InvalidArgumentError(`windows[${i}].y0`, w.y0, `${d} numbers (positions then velocities)`);
+    const t0 = w.t0 ?? 0;
+    const first = w.observations.times[0];
+    if (!(first >= t0)) {
+      throw new InvalidArgumentError(`windows[${i}].t0`, t0, `a time at or before the window's first observation (${first})`);
+    }
     return Float64Array.from(w.y0);
   });
   // The optimised vector: masses, then each window's fitted initial-state components.

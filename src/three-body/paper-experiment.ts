@@ -22,12 +22,20 @@ export interface PaperExperiment {
   readonly train: Observations;
   readonly test: Observations;
   readonly outcomes: MethodOutcome[];
+  /** The tolerances the fits used. */
+  readonly solver: { rtol: number; atol: number };
 }
 
 export interface PaperExperimentOptions {
   readonly methods?: readonly GradientMethodName[];
   readonly epochs?: number;
   readonly seed?: number;
+  /** Overrides of the paper's settings (Adam's lr and decay, the weight base, tolerances). */
+  readonly lr?: number;
+  readonly lrDecay?: number;
+  readonly timeWeightBase?: number;
+  readonly rtol?: number;
+  readonly atol?: number;
   readonly onEpoch?: (method: GradientMethodName, epoch: number, epochs: number, loss: number) => void;
 }
 
@@ -39,24 +47,24 @@ export async function runPaperExperiment(options: PaperExperimentOptions = {}): 
   const train = synthesize(setup.system, setup.y0, setup.trueMasses, setup.trainTimes);
   const test = synthesize(setup.system, setup.y0, setup.trueMasses, setup.testTimes);
   const epochs = options.epochs ?? setup.adam.epochs;
+  const solver = { rtol: options.rtol ?? setup.rtol, atol: options.atol ?? setup.atol };
   const outcomes: MethodOutcome[] = [];
   for (const method of options.methods ?? (['aca', 'adjoint', 'naive'] as const)) {
     const fit = await estimate(setup.system, [{ observations: train, y0: setup.y0 }], {
       gradientMethod: method,
-      rtol: setup.rtol,
-      atol: setup.atol,
+      ...solver,
       epochs,
-      lr: setup.adam.lr,
-      lrDecay: setup.adam.lrDecay,
+      lr: options.lr ?? setup.adam.lr,
+      lrDecay: options.lrDecay ?? setup.adam.lrDecay,
       beta1: setup.adam.beta1,
       beta2: setup.adam.beta2,
       initialMasses,
-      timeWeightBase: setup.trainWeightBase,
+      timeWeightBase: options.timeWeightBase ?? setup.trainWeightBase,
       onEpoch: (epoch, loss) => options.onEpoch?.(method, epoch, epochs, loss),
     });
     const relativeErrors = Float64Array.from(fit.masses, (m, b) => Math.abs(m - setup.trueMasses[b]) / setup.trueMasses[b]);
-    const testError = extrapolationError(setup.system, setup.y0, fit.masses, test, setup.testWeightBase, setup);
+    const testError = extrapolationError(setup.system, setup.y0, fit.masses, test, setup.testWeightBase, solver);
     outcomes.push({ method, fit, relativeErrors, test: testError });
   }
-  return { setup, initialMasses, train, test, outcomes };
+  return { setup, initialMasses, train, test, outcomes, solver };
 }

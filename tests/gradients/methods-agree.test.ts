@@ -115,6 +115,18 @@ describe('aca, adjoint and naive', () => {
     expect(g[1]).toBe(0);
   });
 
+  it('a fixed-step method landing on the output times (no dt) works with every method', () => {
+    const times = Array.from({ length: 40 }, (_, k) => (k + 1) / 20);
+    const opts = { times, t0: 0, params: lv.params, loss: lvLoss, method: 'rk4', landOnOutputs: true };
+    const aca = gradient(lv.field, lv.y0, opts);
+    const adjoint = gradient(lv.field, lv.y0, { ...opts, gradientMethod: 'adjoint' });
+    const naive = gradient(lv.field, lv.y0, { ...opts, gradientMethod: 'naive' });
+    expect(relDiff(naive.dp, aca.dp)).toBeLessThan(1e-12);
+    // One rk4 step (h = 0.05) per output interval, backwards as forwards: close, not equal.
+    expect(relDiff(adjoint.dp, aca.dp)).toBeLessThan(1e-3);
+    expect(relDiff(adjoint.dp, aca.dp)).toBeGreaterThan(0);
+  });
+
   it('a field without a VJP cannot be differentiated', () => {
     const f = { dim: 1, nParams: 0, f: (_t: number, y: Float64Array, _p: Float64Array, out: Float64Array) => void (out[0] = -y[0]) };
     expect(() => gradient(f, [1], { times: [1], t0: 0, loss: lvLoss })).toThrow(InvalidArgumentError);

@@ -61,6 +61,19 @@ describe('aca three-body', () => {
     expect(Math.abs(fitted[1] - 0.01) / 0.01).toBeLessThan(0.05);
   });
 
+  it('the paper run takes --lr and --rtol; options for your own data are refused without --data', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'aca-3b-opt-'));
+    const slow = await run('three-body', '--methods', 'aca', '--epochs', '2', '--lr', '0.01', '--rtol', '1e-5', '--out', out, '--quiet');
+    const fast = await run('three-body', '--methods', 'aca', '--epochs', '2', '--lr', '0.2', '--rtol', '1e-5', '--out', out, '--quiet');
+    expect(slow.code).toBe(0);
+    expect(slow.stdout).toContain('rtol = 0.00001');
+    const masses = (r: { stdout: string }) => /^aca\s+([\d.]+ [\d.]+ [\d.]+)/m.exec(r.stdout)![1];
+    expect(masses(slow)).not.toBe(masses(fast));
+    const fit = await run('three-body', '--fit', 'masses', '--quiet');
+    expect(fit.code).toBe(2);
+    expect(fit.stderr).toContain('--fit applies to your own data (--data FILE)');
+  });
+
   it('bad input: an unknown method, a CSV column that is not a body coordinate', async () => {
     const bad = await run('three-body', '--methods', 'aca,magic');
     expect(bad.code).toBe(2);

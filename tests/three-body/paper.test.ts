@@ -20,6 +20,14 @@ describe('three-body mass estimation (seed paper setup)', () => {
     expect(aca.test.maxDistance).toBeLessThan(1e-3);
   });
 
+  it("a window whose t0 is after its first observation is refused", async () => {
+    const setup = paperSetup();
+    const obs = synthesize(setup.system, setup.y0, setup.trueMasses, Float64Array.of(0.1, 0.2));
+    await expect(estimate(setup.system, [{ observations: obs, y0: setup.y0, t0: 5 }], { epochs: 1, lr: 0.1, initialMasses: [1, 1, 1] })).rejects.toThrow(
+      "invalid windows[0].t0: 5 (a time at or before the window's first observation (0.1))",
+    );
+  });
+
   it('fits masses and initial velocities together from noisy, partial observations in two windows', async () => {
     const setup = paperSetup();
     const times = Float64Array.from({ length: 100 }, (_, i) => (i + 1) / 100);

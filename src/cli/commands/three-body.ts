@@ -105,12 +105,21 @@ async function paper(
   io: CliIO,
 ): Promise<number> {
   const seed = intOption('three-body', 'seed', values.seed as string | undefined);
+  for (const name of ['initial', 'units', 'G', 'fit', 'workers']) {
+    if (values[name] !== undefined) throw new UsageError(`aca three-body: --${name} applies to your own data (--data FILE); the paper experiment has its own`);
+  }
+  const optionalNumber = (name: string) => (values[name] === undefined ? undefined : numberOption(name, values[name] as string));
   io.stdout.write('Three-body mass estimation, the seed paper setup (Zhuang et al., ICML 2020)\n');
   const bars = new Map<string, ProgressBar>();
   const experiment = await runPaperExperiment({
     methods,
     epochs,
     seed,
+    lr: optionalNumber('lr'),
+    lrDecay: optionalNumber('lr-decay'),
+    timeWeightBase: optionalNumber('weight-base'),
+    rtol: optionalNumber('rtol'),
+    atol: optionalNumber('atol'),
     onEpoch: (method, epoch, total, loss) => {
       if (quiet) return;
       let bar = bars.get(method);
@@ -123,7 +132,7 @@ async function paper(
   const rows = rowsFromOutcomes(experiment.outcomes);
   const lines = [
     `true masses ${Array.from(setup.trueMasses).join(' ')}; initial guess ${Array.from(experiment.initialMasses, (m) => m.toFixed(5)).join(' ')}`,
-    `train: ${setup.trainTimes.length} times on [0, 1]; test: ${setup.testTimes.length} times on [0, 2]; dopri5 rtol = atol = ${setup.rtol}`,
+    `train: ${setup.trainTimes.length} times on [0, 1]; test: ${setup.testTimes.length} times on [0, 2]; dopri5 rtol = ${experiment.solver.rtol}, atol = ${experiment.solver.atol}`,
     '',
     comparisonTable(rows),
     '',
