@@ -30,6 +30,10 @@ describe('aca three-body', () => {
     for (const e of report.rows[0].relativeErrors) expect(e).toBeLessThan(0.01);
     expect(readFileSync(join(out, 'orbits.svg'), 'utf8')).toMatch(/^<svg|^<\?xml/);
     expect(existsSync(join(out, 'loss.svg'))).toBe(true);
+    // PNG copies through resvg: the PNG signature, and a picture of the requested width.
+    const png = readFileSync(join(out, 'orbits.png'));
+    expect([...png.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    expect(png.readUInt32BE(16)).toBe(1200);
   });
 
   it("fits a user's observations in AU, days and solar masses", async () => {

@@ -8,6 +8,7 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { GRADIENT_METHODS, type GradientMethodName } from '../../gradients/types.ts';
 import { writeFileAtomic } from '../../io/atomic.ts';
+import { svgToPng } from '../../plot/png.ts';
 import { estimate } from '../../three-body/estimate.ts';
 import { poolEvaluator } from '../../three-body/pool-evaluator.ts';
 import { closePool } from '../../parallel/pool.ts';
@@ -231,10 +232,23 @@ async function writePictures(
   const orbits = join(outDir, 'orbits.svg');
   const loss = join(outDir, 'loss.svg');
   const json = join(outDir, 'report.json');
-  await writeFileAtomic(orbits, orbitPlot(bodies, truth, results, title));
-  await writeFileAtomic(loss, lossPlot(results.map((r) => ({ name: r.name, losses: r.losses })), 'Training loss by gradient method'));
+  const pictures: [string, string][] = [
+    [orbits, orbitPlot(bodies, truth, results, title)],
+    [loss, lossPlot(results.map((r) => ({ name: r.name, losses: r.losses })), 'Training loss by gradient method')],
+  ];
+  const written: string[] = [];
+  for (const [file, svg] of pictures) {
+    await writeFileAtomic(file, svg);
+    written.push(file);
+    const png = svgToPng(svg);
+    if (png) {
+      const pngFile = file.replace(/\.svg$/, '.png');
+      await writeFileAtomic(pngFile, png);
+      written.push(pngFile);
+    }
+  }
   await writeFileAtomic(json, JSON.stringify({ ...report, lossHistory: Object.fromEntries(results.map((r) => [r.name, r.losses])) }, null, 2) + '\n');
-  return [orbits, loss, json];
+  return [...written, json];
 }
 
 function rowsJson(rows: readonly TableRow[]) {

@@ -1,0 +1,30 @@
+/**
+ * SVG to PNG through @resvg/resvg-js (resvg, a Rust SVG renderer, as a prebuilt Node addon from
+ * the npm registry). Loaded on first use; where the addon is missing for the platform, PNGs are
+ * skipped and the caller says so.
+ */
+import { createRequire } from 'node:module';
+
+interface ResvgModule {
+  Resvg: new (svg: string, options: unknown) => { render(): { asPng(): Uint8Array } };
+}
+
+let renderer: ResvgModule | null | undefined;
+
+/** The PNG of an SVG document at the given width in pixels, or null when no renderer loads. */
+export function svgToPng(svg: string, width = 1200): Uint8Array | null {
+  if (renderer === undefined) {
+    try {
+      renderer = createRequire(import.meta.url)('@resvg/resvg-js') as ResvgModule;
+    } catch {
+      renderer = null;
+    }
+  }
+  if (!renderer) return null;
+  const resvg = new renderer.Resvg(svg, {
+    fitTo: { mode: 'width', value: width },
+    background: 'white',
+    font: { loadSystemFonts: true },
+  });
+  return resvg.render().asPng();
+}
