@@ -25,15 +25,21 @@ export interface NBodyOptions {
   readonly velocityScale?: number;
 }
 
-export function nbodyField(options: NBodyOptions): Field {
+/** The options with their defaults, checked (shared with the equation model of the same system). */
+export function resolveNBodyOptions(options: NBodyOptions): Required<NBodyOptions> {
   const n = options.bodies;
   const dims = options.dims ?? 3;
   const G = options.G ?? 1;
-  const vs = options.velocityScale ?? 1;
+  const velocityScale = options.velocityScale ?? 1;
   if (!Number.isInteger(n) || n < 2) throw new InvalidArgumentError('bodies', n, 'an integer >= 2');
   if (dims !== 2 && dims !== 3) throw new InvalidArgumentError('dims', dims, '2 or 3');
   if (!Number.isFinite(G)) throw new InvalidArgumentError('G', G, 'a finite number');
-  if (!Number.isFinite(vs)) throw new InvalidArgumentError('velocityScale', vs, 'a finite number');
+  if (!Number.isFinite(velocityScale)) throw new InvalidArgumentError('velocityScale', velocityScale, 'a finite number');
+  return { bodies: n, dims, G, velocityScale };
+}
+
+export function nbodyField(options: NBodyOptions): Field {
+  const { bodies: n, dims, G, velocityScale: vs } = resolveNBodyOptions(options);
   const half = n * dims;
   const dim = 2 * half;
   const axes = ['x', 'y', 'z'].slice(0, dims);

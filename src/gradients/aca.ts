@@ -19,6 +19,8 @@ import { StepAdjoint } from './step-adjoint.ts';
 import type { GradientOptions, GradientResult } from './types.ts';
 
 const KEEP_STAGES_AUTO_LIMIT = 64 * 1024 * 1024;
+/** Stage inputs of a store that keeps none (one shared empty list: the hook runs every step). */
+const NO_INPUTS: readonly Float64Array[] = [];
 
 export function acaGradient(field: Field, y0: ArrayLike<number>, options: GradientOptions): GradientResult {
   requireVjp(field);
@@ -43,7 +45,7 @@ export function acaGradient(field: Field, y0: ArrayLike<number>, options: Gradie
         if (store.count >= autoLimitSteps) store = dropStages(store);
         else if (fsalLast) it.stageInputs![s - 1].set(it.yNew); // the last stage's input is y_new
       }
-      store.push(t, h, y, it.stageInputs ?? []);
+      store.push(t, h, y, it.stageInputs ?? NO_INPUTS);
     },
   });
   const outputs = integrator.outputs;

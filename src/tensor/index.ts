@@ -30,5 +30,4 @@ export {
   type StepMode, type TrainOptions, type TrainReport, type EpochReport,
 } from './train.ts';
 export { saveModel, loadModel } from './save.ts';
-export { ProgressBar } from './progress.ts';
 export { runCnn, CNN_USAGE } from './cnn-command.ts';

@@ -12,7 +12,7 @@ import { createRng, type Rng } from '../util/random.ts';
 import { batchTensors, IMAGE_SIZE, permutation, type DigitSet, type MnistSplit } from './mnist-data.ts';
 import { odeBlocksOf } from './models.ts';
 import { chainedGradients, predictChained } from './chained.ts';
-import { ProgressBar } from './progress.ts';
+import { ProgressBar } from '../cli/progress.ts';
 import { resetStats } from './stats.ts';
 import { tf, type Tensor } from './tf.ts';
 
@@ -113,7 +113,7 @@ export async function trainClassifier(model: TF.LayersModel, data: MnistSplit, o
   const blocks = odeBlocksOf(model);
   const mode = !options.mode || options.mode === 'auto' ? defaultStepMode() : options.mode;
   const reports: EpochReport[] = [];
-  const bar = options.progress ? new ProgressBar(totalSteps, options.label ?? model.name) : null;
+  const bar = options.progress ? new ProgressBar({ label: options.label ?? model.name, total: totalSteps }) : null;
   const started = performance.now();
   let step = 0;
   let numTensorsAfterFirstStep = -1;
@@ -151,7 +151,11 @@ export async function trainClassifier(model: TF.LayersModel, data: MnistSplit, o
       step++;
       if (numTensorsAfterFirstStep < 0) numTensorsAfterFirstStep = tf.memory().numTensors;
       options.onStep?.({ step, loss, numTensors: tf.memory().numTensors });
-      bar?.tick(1, `loss ${(lossSum / epochSteps).toFixed(3)}`);
+      if (bar) {
+        const elapsed = (performance.now() - started) / 1000;
+        const eta = (elapsed * (totalSteps - step)) / Math.max(step, 1);
+        bar.update(step, { loss: (lossSum / epochSteps).toFixed(3), elapsed: `${elapsed.toFixed(0)}s`, eta: `${eta.toFixed(0)}s` });
+      }
     }
     const seconds = (performance.now() - epochStart) / 1000;
     // Read the ODE counters before the evaluation's forward solves add to them.
@@ -174,7 +178,7 @@ export async function trainClassifier(model: TF.LayersModel, data: MnistSplit, o
       odeBackwardSteps,
     });
   }
-  bar?.finish();
+  bar?.done(step);
   optimizer.dispose();
   const last = reports[reports.length - 1];
   return {

@@ -11,30 +11,14 @@
  *
  * Pair suffixes are `12` for up to 9 bodies and `1_12` beyond (so 1,12 and 11,2 differ).
  */
-import { InvalidArgumentError } from '../../errors.ts';
+import { resolveNBodyOptions, type NBodyOptions } from '../nbody.ts';
 import type { ExpressionModel } from './parse.ts';
 
-export interface NBodyModelOptions {
-  readonly bodies: number;
-  /** Spatial dimensions, 2 or 3 (default 3). */
-  readonly dims?: 2 | 3;
-  /** Gravitational constant (default 1). */
-  readonly G?: number;
-  /** Factor on dr/dt (default 1), as in fields/nbody.ts. */
-  readonly velocityScale?: number;
-}
+/** The same options as the hand-written field (fields/nbody.ts). */
+export type NBodyModelOptions = NBodyOptions;
 
 export function nbodyModel(options: NBodyModelOptions): ExpressionModel {
-  const n = options.bodies;
-  const dims = options.dims ?? 3;
-  const G = options.G ?? 1;
-  const velocityScale = options.velocityScale ?? 1;
-  if (!Number.isInteger(n) || n < 2) throw new InvalidArgumentError('bodies', n, 'an integer >= 2');
-  if (dims !== 2 && dims !== 3) throw new InvalidArgumentError('dims', dims, '2 or 3');
-  if (!Number.isFinite(G)) throw new InvalidArgumentError('G', G, 'a finite number');
-  if (!Number.isFinite(velocityScale)) {
-    throw new InvalidArgumentError('velocityScale', velocityScale, 'a finite number');
-  }
+  const { bodies: n, dims, G, velocityScale } = resolveNBodyOptions(options);
   const axes = ['x', 'y', 'z'].slice(0, dims);
   const bodies = Array.from({ length: n }, (_, i) => i + 1);
   const pair = (i: number, j: number) => (n <= 9 ? `${i}${j}` : `${i}_${j}`);
