@@ -1,9 +1,18 @@
 /**
- * The vector-field contract (shared/design/architecture.md). Everything the solvers and gradient
+ * The vector-field contract (docs/design.md, "Fields"). Everything the solvers and gradient
  * methods need from a model is here; nothing here allocates per call.
  *
- *   f(t, y, p, out)                 out <- f(t, y, p)
- *   vjp(t, y, p, a, outY, outP)     outY <- a^T df/dy (overwritten);  outP += a^T df/dp (added)
+ *   f(t, y, p, out)                     out <- f(t, y, p)
+ *   vjp(t, y, p, a, outY, outP)         outY <- a^T df/dy (overwritten);  outP += a^T df/dp (added)
+ *   jvp(t, y, p, v, vp, out)            out <- df/dy v + df/dp vp (overwritten; vp may be null)
+ *   jacobian(t, y, p, outJy, outJp)     outJy <- df/dy (d x d, row-major), outJp <- df/dp (d x P,
+ *                                       row-major; may be null when only df/dy is wanted)
+ *
+ * Only f is required. vjp is needed for reverse-mode gradients; jvp and jacobian are optional
+ * speed-ups: implicit solvers, forward sensitivities and least-squares Jacobians obtain them
+ * through fields/derivatives.ts, which uses the field's own when present and otherwise assembles
+ * them from d VJPs (or d JVPs). Equation models compile all four from the same symbolic
+ * derivatives; the N-body and network fields derive them by hand.
  *
  * A field also carries `spec`: plain JSON from which `buildField` (fields/registry.ts) rebuilds
  * the same field inside a worker thread.
@@ -27,6 +36,23 @@ export interface Field {
     outY: Float64Array,
     outP: Float64Array,
   ): void;
+  /**
+   * Jacobian-vector product: overwrites out (length d) with df/dy v + df/dp vp. vp (length P) may
+   * be null, meaning zero. Optional (fields/derivatives.ts assembles it otherwise).
+   */
+  jvp?(
+    t: number,
+    y: Float64Array,
+    p: Float64Array,
+    v: Float64Array,
+    vp: Float64Array | null,
+    out: Float64Array,
+  ): void;
+  /**
+   * The Jacobians at (t, y, p): overwrites outJy (d x d, row-major: outJy[i d + j] = df_i/dy_j)
+   * and, when given, outJp (d x P, row-major). Optional (fields/derivatives.ts assembles it).
+   */
+  jacobian?(t: number, y: Float64Array, p: Float64Array, outJy: Float64Array, outJp: Float64Array | null): void;
   /** Serialisable description (JSON) that rebuilds this field: see fields/registry.ts. */
   readonly spec?: FieldSpec;
   /** Names of the state components and parameters, for output tables. */
