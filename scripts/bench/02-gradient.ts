@@ -62,8 +62,8 @@ for (const tol of [1e-4, 1e-6, 1e-8, 1e-10]) {
   const opts = { times, t0: 0, params: masses, rtol: tol, atol: tol };
   const fwd = timeIt(() => solve(field, P.y0, opts));
   for (const gm of methods) {
-    const r = gradient(field, P.y0, { ...opts, loss, gradientMethod: gm });
-    const t = timeIt(() => gradient(field, P.y0, { ...opts, loss, gradientMethod: gm }));
+    const r = gradient(field, P.y0, { ...opts, loss, gradient: { method: gm } });
+    const t = timeIt(() => gradient(field, P.y0, { ...opts, loss, gradient: { method: gm } }));
     if (gm === 'aca') worstAcaRatio = Math.max(worstAcaRatio, t / fwd);
     rows.push([
       tol.toExponential(0),
@@ -104,7 +104,7 @@ for (const [rtol, atol] of [
     const exact = [-T * L, decay * T * -Math.sin(w * T)];
     const o = { times: [T], t0: 0, params: [k, w], loss: first, rtol, atol };
     const aca = gradient(rot, D.y0, o);
-    const adj = gradient(rot, D.y0, { ...o, gradientMethod: 'adjoint' });
+    const adj = gradient(rot, D.y0, { ...o, gradient: { method: 'adjoint' } });
     const ea = relErr(aca.dp, exact);
     const ej = relErr(adj.dp, exact);
     if (k * T >= 10 && !(ea * 10 <= ej)) goalMet = false;

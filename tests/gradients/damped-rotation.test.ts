@@ -38,7 +38,7 @@ describe('damped rotation: ACA against the closed-form gradient', () => {
       const ex = exact(T);
       const opts = { times: [T], t0: 0, params: [k, w], loss: firstComponent, rtol: 1e-8, atol: 1e-12 };
       const aca = gradient(field, P.y0, opts);
-      const adj = gradient(field, P.y0, { ...opts, gradientMethod: 'adjoint' });
+      const adj = gradient(field, P.y0, { ...opts, gradient: { method: 'adjoint' } });
       const fwdErr = Math.abs(aca.loss - ex.L) / Math.abs(ex.L);
       const gradErr = (r: typeof aca) => Math.hypot(r.dp[0] - ex.dk, r.dp[1] - ex.dw) / Math.hypot(ex.dk, ex.dw);
       const acaErr = gradErr(aca);
