@@ -21,23 +21,35 @@ const times: number[] = P.observation_times;
 // The benchmark loss: the sum over the observation times of the squared positions.
 const loss = buildLoss({ kind: 'sum_squares', components: [0, 1, 2, 3, 4, 5, 6, 7, 8] }, { dim: 18, nTimes: times.length });
 
-/** Median time per call in microseconds over several rounds of calls lasting >= 40 ms each. */
-function timeIt(fn: () => void): number {
-  const start = performance.now();
-  let n = 0;
-  while (performance.now() - start < 60) {
-    fn();
-    n++;
+/**
+ * Times several subjects side by side: each is calibrated to about 20 ms per chunk, then rounds
+ * run one chunk of every subject in turn (interleaved, so a load spike hits all of them alike).
+ * Returns each subject's median microseconds per call, and the median over rounds of each
+ * subject's time relative to the first subject's in the same round.
+ */
+function timeSideBySide(subjects: (() => void)[], rounds = 9): { medians: number[]; ratios: number[] } {
+  const reps = subjects.map((fn) => {
+    const start = performance.now();
+    let n = 0;
+    while (performance.now() - start < 20) {
+      fn();
+      n++;
+    }
+    return Math.max(1, n);
+  });
+  const perRound: number[][] = subjects.map(() => []);
+  for (let r = 0; r < rounds; r++) {
+    subjects.forEach((fn, i) => {
+      const t0 = performance.now();
+      for (let q = 0; q < reps[i]; q++) fn();
+      perRound[i].push(((performance.now() - t0) * 1000) / reps[i]);
+    });
   }
-  const reps = Math.max(1, Math.ceil(n * (40 / 60)));
-  const rounds: number[] = [];
-  for (let r = 0; r < 7; r++) {
-    const t0 = performance.now();
-    for (let i = 0; i < reps; i++) fn();
-    rounds.push(((performance.now() - t0) * 1000) / reps);
-  }
-  rounds.sort((a, b) => a - b);
-  return rounds[3];
+  const median = (v: number[]) => [...v].sort((x, y) => x - y)[Math.floor(v.length / 2)];
+  return {
+    medians: perRound.map(median),
+    ratios: perRound.map((times) => median(times.map((t, r) => t / perRound[0][r]))),
+  };
 }
 
 function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -53,31 +65,39 @@ function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
 const ref = gradient(field, P.y0, { times, t0: 0, params: masses, loss, method: 'dopri8', rtol: 1e-12, atol: 1e-12 });
 const refVec = [...ref.dp, ...ref.dy0];
 console.log('Figure-eight three-body, masses (1.0, 0.9, 1.1), dopri5; reference: ACA with dopri8 at 1e-12');
-console.log('gradient error = |(dL/dm, dL/dy0) - reference| / |reference|; time ratio = gradient time / forward time (same run)\n');
+console.log('gradient error = |(dL/dm, dL/dy0) - reference| / |reference|; times are medians of 9 interleaved rounds;');
+console.log('ratio = median over rounds of gradient time / forward time in the same round\n');
 const header = ['tol', 'method', 'fwd us', 'grad us', 'ratio', 'bytes held', 'steps (acc/rej)', 'f evals', 'vjp evals', 'grad error'];
 const rows: string[][] = [];
 const methods: GradientMethodName[] = ['aca', 'adjoint', 'naive'];
 let worstAcaRatio = 0;
 for (const tol of [1e-4, 1e-6, 1e-8, 1e-10]) {
   const opts = { times, t0: 0, params: masses, rtol: tol, atol: tol };
-  const fwd = timeIt(() => solve(field, P.y0, opts));
-  for (const gm of methods) {
+  // The forward solve and the three gradients in interleaved rounds; ratios are medians of the
+  // per-round ratios to the forward solve.
+  const { medians, ratios } = timeSideBySide([
+    () => solve(field, P.y0, opts),
+    ...methods.map((gm) => () => gradient(field, P.y0, { ...opts, loss, gradient: { method: gm } })),
+  ]);
+  const fwd = medians[0];
+  methods.forEach((gm, m) => {
     const r = gradient(field, P.y0, { ...opts, loss, gradient: { method: gm } });
-    const t = timeIt(() => gradient(field, P.y0, { ...opts, loss, gradient: { method: gm } }));
-    if (gm === 'aca') worstAcaRatio = Math.max(worstAcaRatio, t / fwd);
+    const t = medians[m + 1];
+    const ratio = ratios[m + 1];
+    if (gm === 'aca') worstAcaRatio = Math.max(worstAcaRatio, ratio);
     rows.push([
       tol.toExponential(0),
       gm,
       fwd.toFixed(0),
       t.toFixed(0),
-      (t / fwd).toFixed(2) + 'x',
+      ratio.toFixed(2) + 'x',
       String(r.stats.peakBytes),
       `${r.stats.accepted}/${r.stats.rejected}`,
       String(r.stats.fEvals),
       String(r.stats.vjpEvals),
       relErr([...r.dp, ...r.dy0], refVec).toExponential(2),
     ]);
-  }
+  });
 }
 printTable(header, rows);
 console.log(`\nGoal: ACA gradient time <= 3x forward time. Worst ratio above: ${worstAcaRatio.toFixed(2)}x -> ${worstAcaRatio <= 3 ? 'met' : 'NOT met'}`);

@@ -26,6 +26,8 @@ export const adjoint: GradientMethod<AdjointSettings> = {
         throw new InvalidArgumentError(`${path}.${key}`, v, 'a finite number > 0');
       }
     }
+    const reset = settings.resetStateAtOutputs;
+    if (reset !== undefined && typeof reset !== 'boolean') throw new InvalidArgumentError(`${path}.resetStateAtOutputs`, reset, 'true or false');
   },
   start({ field, options: opts }, settings) {
     return {
@@ -48,6 +50,7 @@ export const adjoint: GradientMethod<AdjointSettings> = {
         let peakBytes = 0;
 
         for (let k = nOut - 1; k >= 0; k--) {
+          if (settings.resetStateAtOutputs) for (let c = 0; c < d; c++) z[c] = outputs[k * d + c];
           for (let c = 0; c < d; c++) z[d + c] += g[k * d + c];
           const tFrom = times[k];
           const tTo = k > 0 ? times[k - 1] : opts.t0;

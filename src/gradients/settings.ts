@@ -30,6 +30,11 @@ export interface AdjointSettings {
   /** Tolerances of the backward solve (default: the forward solve's, the loosest component). */
   readonly rtol?: number;
   readonly atol?: number;
+  /**
+   * Reset the backward solve's y to the forward outputs at each output time (default false, as
+   * torchdiffeq). Measured in docs/design.md: it does not make the gradient reliably better.
+   */
+  readonly resetStateAtOutputs?: boolean;
 }
 
 export interface NaiveSettings {
@@ -44,7 +49,7 @@ export const DEFAULT_GRADIENT: GradientSettings = { method: 'aca' };
 /** The keys each method accepts (besides `method`), for strict checks in the library and specs. */
 export const GRADIENT_SETTING_KEYS: { readonly [M in GradientMethodName]: readonly string[] } = {
   aca: ['keepStages', 'keptStagesLimitBytes'],
-  adjoint: ['rtol', 'atol'],
+  adjoint: ['rtol', 'atol', 'resetStateAtOutputs'],
   naive: [],
 };
 

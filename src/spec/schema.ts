@@ -309,7 +309,12 @@ const GradientSchema = z.preprocess(
         keepStages: z.union([z.boolean(), z.literal('auto')]).optional(),
         keptStagesLimitBytes: z.number().min(0).optional(),
       }),
-      strict({ method: z.literal('adjoint'), rtol: z.number().positive().optional(), atol: z.number().positive().optional() }),
+      strict({
+        method: z.literal('adjoint'),
+        rtol: z.number().positive().optional(),
+        atol: z.number().positive().optional(),
+        resetStateAtOutputs: z.boolean().optional(),
+      }),
       strict({ method: z.literal('naive') }),
     ]),
   ),
