@@ -13,6 +13,7 @@
 import { readFileSync } from 'node:fs';
 import { dampedRotationField, gradient, nbodyField, solve, type GradientMethodName, type Loss } from '../../src/index.ts';
 import { buildLoss } from '../../src/losses/registry.ts';
+import { printTable, relErr, timeSideBySide } from '../lib/measure.ts';
 
 const P = JSON.parse(readFileSync(new URL('../../data/problems/three_body_figure_eight.json', import.meta.url), 'utf8'));
 const field = nbodyField({ bodies: 3 });
@@ -20,47 +21,6 @@ const masses: number[] = P.benchmark_masses_perturbed;
 const times: number[] = P.observation_times;
 // The benchmark loss: the sum over the observation times of the squared positions.
 const loss = buildLoss({ kind: 'sum_squares', components: [0, 1, 2, 3, 4, 5, 6, 7, 8] }, { dim: 18, nTimes: times.length });
-
-/**
- * Times several subjects side by side: each is calibrated to about 20 ms per chunk, then rounds
- * run one chunk of every subject in turn (interleaved, so a load spike hits all of them alike).
- * Returns each subject's median microseconds per call, and the median over rounds of each
- * subject's time relative to the first subject's in the same round.
- */
-function timeSideBySide(subjects: (() => void)[], rounds = 9): { medians: number[]; ratios: number[] } {
-  const reps = subjects.map((fn) => {
-    const start = performance.now();
-    let n = 0;
-    while (performance.now() - start < 20) {
-      fn();
-      n++;
-    }
-    return Math.max(1, n);
-  });
-  const perRound: number[][] = subjects.map(() => []);
-  for (let r = 0; r < rounds; r++) {
-    subjects.forEach((fn, i) => {
-      const t0 = performance.now();
-      for (let q = 0; q < reps[i]; q++) fn();
-      perRound[i].push(((performance.now() - t0) * 1000) / reps[i]);
-    });
-  }
-  const median = (v: number[]) => [...v].sort((x, y) => x - y)[Math.floor(v.length / 2)];
-  return {
-    medians: perRound.map(median),
-    ratios: perRound.map((times) => median(times.map((t, r) => t / perRound[0][r]))),
-  };
-}
-
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < b.length; i++) {
-    num += (a[i] - b[i]) ** 2;
-    den += b[i] ** 2;
-  }
-  return Math.sqrt(num / den);
-}
 
 const ref = gradient(field, P.y0, { times, t0: 0, params: masses, loss, method: 'dopri8', rtol: 1e-12, atol: 1e-12 });
 const refVec = [...ref.dp, ...ref.dy0];
@@ -142,11 +102,3 @@ for (const [rtol, atol] of [
 }
 printTable(['rtol', 'atol', 'T', 'kT', 'forward err', 'ACA err', 'adjoint err', 'adjoint/ACA'], drRows);
 console.log(`\nGoal: ACA error >= 10x below the adjoint's at kT >= 10 with rtol <= 1e-6 -> ${goalMet ? 'met' : 'NOT met'}`);
-
-function printTable(head: string[], body: string[][]): void {
-  const widths = head.map((h, c) => Math.max(h.length, ...body.map((r) => r[c].length)));
-  const line = (cells: string[]) => cells.map((x, c) => x.padStart(widths[c])).join('  ');
-  console.log(line(head));
-  console.log(widths.map((n) => '-'.repeat(n)).join('  '));
-  for (const r of body) console.log(line(r));
-}

@@ -7,16 +7,7 @@
 import { gradient, lotkaVolterraField, nbodyField } from '../../src/index.ts';
 import { buildLoss } from '../../src/losses/registry.ts';
 import { readFileSync } from 'node:fs';
-
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < b.length; i++) {
-    num += (a[i] - b[i]) ** 2;
-    den += b[i] ** 2;
-  }
-  return Math.sqrt(num / den);
-}
+import { relErr } from '../lib/measure.ts';
 
 const problems = [
   (() => {
