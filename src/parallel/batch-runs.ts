@@ -60,7 +60,7 @@ export interface RunLine {
 }
 
 /** A line of the runs file: its parsed run, or why it cannot run. */
-interface RunEntry {
+export interface RunEntry {
   readonly id: string | number;
   readonly line: number;
   readonly run?: RunSpec;
@@ -127,7 +127,7 @@ export async function runBatchFile(options: BatchRunsOptions): Promise<BatchRuns
 }
 
 /** Parses the runs file; ids must be unique. */
-function readRuns(file: string): RunEntry[] {
+export function readRuns(file: string): RunEntry[] {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -177,7 +177,7 @@ function withAbsolutePaths(run: RunSpec, folder: string): RunSpec {
 }
 
 /** The last line per id already in the output; cuts off a trailing partial line first. */
-function readPreviousLines(file: string): Map<string, RunLine> {
+export function readPreviousLines(file: string): Map<string, RunLine> {
   const lines = new Map<string, RunLine>();
   if (!existsSync(file)) return lines;
   let text = readFileSync(file, 'utf8');
@@ -205,7 +205,7 @@ function readPreviousLines(file: string): Map<string, RunLine> {
 }
 
 /** One line in one write, then fsync: a crash leaves the line whole or absent. */
-function appendLine(fd: number, json: string): void {
+export function appendLine(fd: number, json: string): void {
   const bytes = Buffer.from(json + '\n', 'utf8');
   let offset = 0;
   while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);

@@ -23,6 +23,7 @@ import type { ResourceLimits } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { InvalidArgumentError } from '../errors.ts';
 import { fromWorkerErrorInfo, InterruptedError, WorkerFaultError, type WorkerErrorInfo } from './errors.ts';
+import { exposeProgress, type RunProgress } from './progress-port.ts';
 import type { WorkerReply, WorkerTask } from './worker-task.ts';
 
 export const WORKER_FILE = fileURLToPath(new URL('../../workers/shard-worker.mjs', import.meta.url));
@@ -42,6 +43,8 @@ export interface RunTasksOptions<R> extends PoolOptions {
   onResult(index: number, value: R): void;
   /** A task that failed for good: 'continue' with the other tasks, or 'stop' the job. */
   onFailure(index: number, error: WorkerFaultError, attempts: number): 'continue' | 'stop';
+  /** A run task's progress, from its worker through a comlink port (progress-port.ts). */
+  onProgress?(index: number, progress: RunProgress): void;
   /** A failed try that will be retried. */
   onRetry?(index: number, error: WorkerFaultError): void;
   /** Retries of a failed task (default 1). */
@@ -93,7 +96,16 @@ export async function runTasks<R>(options: RunTasksOptions<R>): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       let fault: WorkerFaultError;
       try {
-        const reply = (await entry.pool.run(options.task(index, attempt), { signal: stop.signal })) as WorkerReply<R>;
+        let task = options.task(index, attempt);
+        const onProgress = options.onProgress;
+        const channel =
+          onProgress && task.kind === 'run'
+            ? exposeProgress({ progress: (p) => onProgress(index, p), cancelled: () => stop.signal.aborted })
+            : null;
+        if (channel) task = { ...task, port: channel.port } as WorkerTask;
+        const reply = (await entry.pool
+          .run(task, { signal: stop.signal, transferList: channel ? [channel.port as never] : undefined })
+          .finally(() => channel?.close())) as WorkerReply<R>;
         if (stop.signal.aborted) return;
         if (reply.ok) {
           options.onResult(index, reply.value);

@@ -26,10 +26,11 @@
  * reserved for tests) fires inside a worker thread after the run's work is done and before it
  * replies, on its first `attempts` tries (default 1).
  */
-import { isMainThread } from 'node:worker_threads';
+import { isMainThread, type MessagePort } from 'node:worker_threads';
 import { InvalidArgumentError } from '../errors.ts';
 import { solve } from '../solvers/solve.ts';
 import { batchGradient, batchSolve, type BatchJob } from './batch.ts';
+import type { RunContext } from './progress-port.ts';
 import { triggerTestFault } from './run-shard.ts';
 
 export interface RunTask {
@@ -37,6 +38,8 @@ export interface RunTask {
   /** The run as parsed from its line. */
   readonly run: RunSpec;
   readonly attempt: number;
+  /** The worker's end of a progress channel (progress-port.ts), transferred with the task. */
+  readonly port?: MessagePort;
 }
 
 export interface RunSpec {
@@ -51,8 +54,10 @@ export interface RunTestFault {
   readonly attempts?: number | 'always';
 }
 
-/** Computes a run's JSON result; throws to fail it. */
-export type RunRunner = (run: RunSpec) => unknown | Promise<unknown>;
+/** Computes a run's JSON result; throws to fail it. `context` reports progress (optional). */
+export type RunRunner = (run: RunSpec, context: RunContext) => unknown | Promise<unknown>;
+
+const SILENT: RunContext = { progress: () => {} };
 
 const runners = new Map<string, RunRunner>([
   ['grad', gradRun],
@@ -66,13 +71,13 @@ export function registerRunKind(kind: string, runner: RunRunner): void {
 
 export const RUN_KINDS = (): string[] => [...runners.keys()];
 
-export async function runSpec(task: RunTask): Promise<unknown> {
+export async function runSpec(task: RunTask, context: RunContext = SILENT): Promise<unknown> {
   const run = task.run;
   const runner = run && typeof run === 'object' ? runners.get(run.kind) : undefined;
   if (!runner) {
     throw new InvalidArgumentError('run.kind', run?.kind, `one of ${RUN_KINDS().join(', ')}`);
   }
-  const result = await runner(run);
+  const result = await runner(run, context);
   const fault = run.testFault;
   if (fault && !isMainThread) {
     const attempts = fault.attempts ?? 1;
@@ -81,9 +86,14 @@ export async function runSpec(task: RunTask): Promise<unknown> {
   return result;
 }
 
-async function gradRun(run: RunSpec): Promise<unknown> {
+async function gradRun(run: RunSpec, context: RunContext): Promise<unknown> {
   if (run.spec !== undefined) return specRun(run, 'grad');
-  const r = await batchGradient(jobOf(run), { inline: true, shardSize: shardSizeOf(run) });
+  const r = await batchGradient(jobOf(run), {
+    inline: true,
+    shardSize: shardSizeOf(run),
+    signal: context.signal,
+    onProgress: (steps, total) => context.progress({ steps, total }),
+  });
   const d = r.losses.length > 0 ? r.dy0.length / r.losses.length : 0;
   return {
     loss: r.loss,
@@ -94,9 +104,14 @@ async function gradRun(run: RunSpec): Promise<unknown> {
   };
 }
 
-async function solveRun(run: RunSpec): Promise<unknown> {
+async function solveRun(run: RunSpec, context: RunContext): Promise<unknown> {
   if (run.spec !== undefined) return specRun(run, 'solve');
-  const r = await batchSolve(jobOf(run), { inline: true, shardSize: shardSizeOf(run) });
+  const r = await batchSolve(jobOf(run), {
+    inline: true,
+    shardSize: shardSizeOf(run),
+    signal: context.signal,
+    onProgress: (steps, total) => context.progress({ steps, total }),
+  });
   const n = jobOf(run).trajectories.length;
   const per = r.outputs.length / n;
   return {
@@ -107,7 +122,7 @@ async function solveRun(run: RunSpec): Promise<unknown> {
   };
 }
 
-async function fitRun(run: RunSpec): Promise<unknown> {
+async function fitRun(run: RunSpec, context: RunContext): Promise<unknown> {
   if (run.spec === undefined) throw new InvalidArgumentError('run.spec', undefined, 'a spec file (or an inline spec) to fit');
   const iterations = run.iterations;
   if (iterations !== undefined && !(Number.isInteger(iterations) && (iterations as number) >= 1)) {
@@ -121,7 +136,11 @@ async function fitRun(run: RunSpec): Promise<unknown> {
   if (problem.network) {
     throw new InvalidArgumentError('run.spec', run.spec, 'a spec without a network: a neural or hybrid model is trained by `aca fit`, not in a batch');
   }
-  const result = await fit(problem, { iterations: iterations as number | undefined });
+  const result = await fit(problem, {
+    iterations: iterations as number | undefined,
+    signal: context.signal,
+    onProgress: (p) => context.progress({ iteration: p.iteration, iterations: p.iterations, loss: p.loss, steps: p.evaluations }),
+  });
   const report = fitReport(problem, result, {
     specFile: typeof run.spec === 'string' ? run.spec : undefined,
     dataFile,
