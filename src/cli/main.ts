@@ -18,9 +18,11 @@ import { fit } from './commands/fit.ts';
 import { grad } from './commands/grad.ts';
 import { solve } from './commands/solve.ts';
 import { threeBody } from './commands/three-body.ts';
+import { worker } from './commands/worker.ts';
+import { dashboard } from './commands/dashboard.ts';
 import { processIO, type CliIO } from './io.ts';
 
-export const COMMANDS: readonly Command[] = [threeBody, check, solve, grad, fit, batch, cnn, demo];
+export const COMMANDS: readonly Command[] = [threeBody, check, solve, grad, fit, batch, worker, dashboard, cnn, demo];
 
 export async function main(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
   const [name, ...rest] = argv;

@@ -25,6 +25,7 @@ import { dirname, resolve } from 'node:path';
 import { InvalidArgumentError } from '../errors.ts';
 import { InterruptedError, type WorkerFaultError } from './errors.ts';
 import { runTasks, type PoolOptions } from './pool.ts';
+import type { RunProgress } from './progress-port.ts';
 import type { RunSpec, RunTask } from './run-spec.ts';
 
 export interface BatchRunsOptions extends PoolOptions {
@@ -34,6 +35,8 @@ export interface BatchRunsOptions extends PoolOptions {
   readonly retryFailed?: boolean;
   readonly signal?: AbortSignal;
   readonly onProgress?: (progress: BatchRunsProgress) => void;
+  /** A running run's progress from its worker (progress-port.ts); null once the run is over. */
+  readonly onRunProgress?: (id: string | number, progress: RunProgress | null) => void;
 }
 
 export interface BatchRunsProgress {
@@ -81,6 +84,7 @@ export async function runBatchFile(options: BatchRunsOptions): Promise<BatchRuns
   const out = openSync(options.outFile, 'a');
   const write = (line: RunLine) => {
     appendLine(out, JSON.stringify(line));
+    options.onRunProgress?.(line.id, null);
     done++;
     if (!line.ok) failed++;
     progress();
@@ -104,6 +108,7 @@ export async function runBatchFile(options: BatchRunsOptions): Promise<BatchRuns
         if (attempt === 0) started[i] = performance.now();
         return { kind: 'run', run: runnable[i].run!, attempt };
       },
+      onProgress: options.onRunProgress && ((i, p) => options.onRunProgress!(runnable[i].id, p)),
       onResult: (i, result) =>
         write({ id: runnable[i].id, ok: true, kind: runnable[i].run!.kind, result, elapsedMs: elapsed(started[i]) }),
       onFailure: (i, error: WorkerFaultError, attempts) => {

@@ -1,17 +1,21 @@
 /**
  * `aca batch RUNS.jsonl --out RESULTS.jsonl [--workers N] [--retry-failed]`: independent runs
- * over the worker pool (src/parallel/batch-runs.ts), with a progress bar on stderr.
+ * over the worker pool (src/parallel/batch-runs.ts), with a progress bar and a line per active
+ * run on stderr (batch-progress.ts). With `--queue redis://...` the runs go to a BullMQ queue
+ * instead, run by `aca worker` processes on any machine (src/queue/collector.ts).
  *
  * The first Ctrl-C stops dispatching, ends the running workers and closes the output (complete
  * lines only); rerunning the same command resumes. A second Ctrl-C exits at once, which also
  * leaves only complete lines (each is written by one write and fsync'd).
  */
 import { runBatchFile } from '../../parallel/batch-runs.ts';
+import type { RunProgress } from '../../parallel/progress-port.ts';
+import { DEFAULT_QUEUE_NAME } from '../../queue/connection.ts';
 import { closePool, defaultWorkers, resolveWorkers } from '../../parallel/pool.ts';
 import { EXIT_FAILURE, EXIT_OK, exitCodeFor, intOption, parseCommandArgs, UsageError } from '../args.ts';
 import type { Command } from '../command.ts';
 import { processIO, type CliIO } from '../io.ts';
-import { ProgressBar } from '../progress.ts';
+import { BatchProgressView } from '../batch-progress.ts';
 
 export const BATCH_HELP = `Usage: aca batch RUNS.jsonl --out RESULTS.jsonl [options]
 
@@ -29,12 +33,19 @@ trajectories: {"kind": "grad" | "solve", "field", "solver", "params", "loss", "t
 Options:
   -o, --out FILE       results file (JSONL, appended to; required)
   -w, --workers N      worker threads (default: the number of cores, ${defaultWorkers()} here)
+      --queue URL      submit the runs to a BullMQ queue on Redis (redis://HOST:PORT[/DB])
+                       instead of running them here; \`aca worker --queue URL\` runs them on
+                       any machine, and this command writes their results
+      --queue-name Q   the queue's name (default ${DEFAULT_QUEUE_NAME})
       --retry-failed   run again the runs whose line records a failure
   -q, --quiet          no progress bar
   -h, --help           this help
 
 A run whose worker throws, exits or runs out of memory is tried once more; if it fails again,
-its error goes into its line and the other runs go on.
+its error goes into its line and the other runs go on. On a queue, a run is a job whose id is
+its run id and a hash of its line: submitting it again adds nothing, and a run that finished
+while this command was not running is written from Redis without running again. Ctrl-C
+removes this batch's waiting jobs from the queue; running ones finish on their workers.
 Exit codes: 0 every run succeeded, 1 some runs failed or the batch was interrupted, 2 bad input.`;
 
 export const batch: Command = {
@@ -49,6 +60,8 @@ export const batch: Command = {
         out: { type: 'string', short: 'o' },
         workers: { type: 'string', short: 'w' },
         'retry-failed': { type: 'boolean' },
+        queue: { type: 'string' },
+        'queue-name': { type: 'string' },
         quiet: { type: 'boolean', short: 'q' },
       },
       ['RUNS.jsonl'],
@@ -69,25 +82,35 @@ export const batch: Command = {
     };
     process.on('SIGINT', onInterrupt);
     process.on('SIGTERM', onInterrupt);
-    let bar: ProgressBar | undefined;
+    const view = values.quiet ? null : new BatchProgressView({ stream: io.stderr });
+    let shown = false;
+    const queueUrl = values.queue as string | undefined;
     try {
-      const summary = await runBatchFile({
+      const common = {
         runsFile: positionals[0],
         outFile,
-        workers,
         retryFailed: values['retry-failed'] === true,
         signal: stop.signal,
-        onProgress: (p) => {
-          if (values.quiet || p.total === 0 || p.done === p.total) return; // the last one is bar.done's
-          bar ??= new ProgressBar({ label: 'batch', total: p.total, stream: io.stderr });
-          bar.update(p.done, p.failed > 0 ? { failed: p.failed } : {});
+        onProgress: (p: { total: number; done: number; failed: number }) => {
+          if (!view || p.total === 0 || p.done === p.total) return; // the last one is finish's
+          shown = true;
+          view.overall(p.total, p.done, p.failed);
         },
-      });
-      if (bar && !summary.interrupted) bar.done(summary.done, summary.failed > 0 ? { failed: summary.failed } : {});
-      else if (bar) io.stderr.write('\n');
+        onRunProgress: (id: string | number, p: RunProgress | null) => {
+          if (view && shown) view.run(id, p);
+        },
+      };
+      const summary = queueUrl
+        ? await (await import('../../queue/collector.ts')).runBatchOnQueue({ ...common, queue: { url: queueUrl, name: values['queue-name'] as string | undefined } })
+        : await runBatchFile({ ...common, workers });
+      if (view && shown) {
+        view.overall(summary.total, summary.done, summary.failed);
+        view.finish(summary.interrupted);
+      }
       const parts = [`${summary.done - summary.failed} ok`, `${summary.failed} failed`];
       if (summary.skipped > 0) parts.push(`${summary.skipped} skipped (already in ${outFile})`);
       if (summary.interrupted) parts.push(`${summary.total - summary.done} not run (interrupted; run the same command again to resume)`);
+      if ('removed' in summary && summary.interrupted) parts.push(`${summary.removed} waiting jobs removed from the queue`);
       io.stderr.write(`aca batch: ${parts.join(', ')}\n`);
       return summary.interrupted || summary.failed > 0 ? EXIT_FAILURE : EXIT_OK;
     } finally {
