@@ -31,6 +31,7 @@ import type { GradientSettings } from '../gradients/settings.ts';
 import { buildLoss, type JsonSeries, type LossSpec } from '../losses/registry.ts';
 import type { SolveOptions } from '../solvers/options.ts';
 import { InterruptedError, ShardFailedError, WorkerFaultError } from './errors.ts';
+import type { QueueTarget } from '../queue/connection.ts';
 import { resolveWorkers, runTasks, type PoolOptions } from './pool.ts';
 import { cachedField, fieldKey, runShard, type ShardJob, type ShardResult, type ShardStats, type ShardTask } from './run-shard.ts';
 
@@ -78,6 +79,11 @@ export interface BatchOptions extends PoolOptions {
   readonly signal?: AbortSignal;
   /** Called as shards finish, with the trajectories done so far. */
   readonly onProgress?: (done: number, total: number) => void;
+  /**
+   * Run the shards as jobs of a BullMQ queue (src/queue/shards.ts), on `aca worker` processes on
+   * any machine, instead of this process's pool; reduced here in shard order, so bitwise the same.
+   */
+  readonly queue?: QueueTarget;
 }
 
 export interface BatchStats extends Omit<ShardStats, 'ms'> {
@@ -191,7 +197,7 @@ async function runBatch(job: BatchJob, mode: ShardTask['mode'], options: BatchOp
     attempt,
   });
   const results: ShardResult[] = new Array(cuts.length);
-  const inline = runsInline(cuts.length, workers, options.inline);
+  const inline = !options.queue && runsInline(cuts.length, workers, options.inline);
   let done = 0;
   let retries = 0;
   const finished = (j: number, r: ShardResult) => {
@@ -200,7 +206,23 @@ async function runBatch(job: BatchJob, mode: ShardTask['mode'], options: BatchOp
     options.onProgress?.(done, n);
   };
 
-  if (inline) {
+  if (options.queue) {
+    const { runShardsOnQueue } = await import('../queue/shards.ts');
+    const r = await runShardsOnQueue(options.queue, {
+      count: cuts.length,
+      task: (j) => {
+        const { attempt: _attempt, ...task } = taskOf(j, 0);
+        return task;
+      },
+      onResult: finished,
+      signal: options.signal,
+    });
+    retries = r.retries;
+    if (r.failure) {
+      const { index: j, attempts, error } = r.failure;
+      throw new ShardFailedError(j, cuts.length, cuts[j].first, cuts[j].count, attempts, error);
+    }
+  } else if (inline) {
     for (let j = 0; j < cuts.length; j++) {
       if (options.signal?.aborted) throw new InterruptedError('the batch');
       try {

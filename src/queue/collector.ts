@@ -74,6 +74,7 @@ export async function runBatchOnQueue(options: QueueBatchOptions): Promise<Queue
     for (const e of pending) {
       if (e.invalid) write({ id: e.id, ok: false, error: { ...e.invalid, attempts: 0 }, elapsedMs: 0 });
     }
+    await events.waitUntilReady(); // listening before the jobs start, so that no progress is missed
     const outstanding = new Map<string, RunEntry>();
     for (const e of pending) if (e.run) outstanding.set(runJobId(e.id, e.run), e);
     await submit(queue, outstanding, options.retryFailed === true);
