@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { batchGradient } from '../../src/parallel/batch.ts';
 import { runBatchFile, type RunLine } from '../../src/parallel/batch-runs.ts';
@@ -185,6 +186,45 @@ describe.skipIf(unreachable !== null)('aca batch --queue', () => {
     const ids = (await q.getJobs(['completed', 'failed', 'waiting'])).map((j) => j.id!);
     expect(ids.filter((id) => id.startsWith('shard.'))).toEqual([]);
     await q.close();
+  });
+
+  it('serves Bull Board: headless Chromium sees the batch\'s jobs with their states', async () => {
+    const CHROMIUM = '/usr/bin/chromium';
+    if (!existsSync(CHROMIUM)) {
+      if (required) throw new Error(`${CHROMIUM} is missing (apt-get install -y chromium; .ci/run does)`);
+      process.stderr.write(`dashboard test skipped: no ${CHROMIUM}\n`);
+      return;
+    }
+    const port = await freePort();
+    const board = spawn(process.execPath, [ACA, 'dashboard', '--queue', REDIS_URL, '--queue-name', main, '--port', String(port)], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    board.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    try {
+      await until('the dashboard', () => stderr.includes(`http://127.0.0.1:${port}/`));
+      const page = await browser.newPage();
+      const base = `http://127.0.0.1:${port}/queue/${main}`;
+      await page.goto(`${base}?status=completed`);
+      await page.getByText(/\bg0\.[0-9a-f]{16}\b/).first().waitFor({ timeout: 30_000 });
+      const completed = await page.innerText('body');
+      expect(completed).toContain(main);
+      for (const id of ['g0', 'g1', 'g2', 's', 'f', 'lv']) expect(completed).toMatch(new RegExp(`\\b${id}\\.[0-9a-f]{16}\\b`));
+      expect(completed).not.toMatch(/\bbad\.[0-9a-f]{16}\b/);
+      await page.goto(`${base}?status=failed`);
+      await page.getByText(/\bbad\.[0-9a-f]{16}\b/).first().waitFor({ timeout: 30_000 });
+      const failed = await page.innerText('body');
+      expect(failed).toMatch(/Failed at/); // the state, as Bull Board shows it
+      expect(failed).not.toMatch(/\bg0\.[0-9a-f]{16}\b/);
+    } finally {
+      await browser.close();
+      board.kill('SIGTERM');
+      await new Promise((r) => board.on('exit', r));
+    }
   });
 
   it('records a run that fails twice as failed with its error, once; a run failing once is retried', async () => {
