@@ -73,6 +73,11 @@ export { warmPool, closePool, defaultWorkers, resolveWorkers, type PoolOptions }
 export { runBatchFile, type BatchRunsOptions, type BatchRunsSummary, type BatchRunsProgress, type RunLine } from './parallel/batch-runs.ts';
 export { registerRunKind, type RunSpec, type RunRunner } from './parallel/run-spec.ts';
 export { ShardFailedError, WorkerFaultError, InterruptedError } from './parallel/errors.ts';
+export { type RunProgress, type RunContext } from './parallel/progress-port.ts';
+export { runBatchOnQueue, type QueueBatchOptions, type QueueBatchSummary } from './queue/collector.ts';
+export { startQueueWorker, type QueueWorker, type QueueWorkerOptions } from './queue/worker.ts';
+export { DEFAULT_QUEUE_NAME, redisUnreachable, type QueueTarget } from './queue/connection.ts';
+export { runJobId } from './queue/job-id.ts';
 export { SpecError, type SpecIssue } from './spec/errors.ts';
 export { parseSpec, parseSpecText, loadSpec, loadProblem, type LoadedProblem, type LoadOptions } from './spec/load.ts';
 export {

@@ -1,4 +1,5 @@
 /** The queue's pure parts: job ids, Redis URLs, the wire format of shard results, failure reasons. */
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { redisOptions, redisUnreachable } from '../../src/queue/connection.ts';
 import { canonicalJson, runJobId } from '../../src/queue/job-id.ts';
@@ -59,5 +60,22 @@ describe('failure reasons', () => {
     expect(errorOfFailedReason(failedReasonOf('ERR_MAX_STEPS', 'max steps\nat t = 1'))).toEqual({ code: 'ERR_MAX_STEPS', message: 'max steps\nat t = 1' });
     expect(errorOfFailedReason('job stalled more than allowable limit')).toMatchObject({ code: 'ERR_JOB_STALLED' });
     expect(errorOfFailedReason(undefined)).toEqual({ code: 'ERR_JOB_FAILED', message: 'the job failed' });
+  });
+});
+
+describe('the queue commands on bad input', () => {
+  const ACA = new URL('../../bin/aca.mjs', import.meta.url).pathname;
+  const aca = (...args: string[]) => spawnSync(process.execPath, [ACA, ...args], { encoding: 'utf8', timeout: 60_000 });
+
+  it('exit with status 2 and say what is wrong', () => {
+    const worker = aca('worker');
+    expect(worker.status).toBe(2);
+    expect(worker.stderr).toMatch(/aca worker: missing --queue redis:\/\/HOST:PORT/);
+    const dashboard = aca('dashboard', '--queue', 'redis://127.0.0.1:1');
+    expect(dashboard.status).toBe(2);
+    expect(dashboard.stderr).toMatch(/aca dashboard: no Redis at 127\.0\.0\.1:1/);
+    const batch = aca('batch', 'runs.jsonl', '--out', 'o.jsonl', '--queue', 'http://h:1');
+    expect(batch.status).toBe(2);
+    expect(batch.stderr).toMatch(/invalid --queue: "http:\/\/h:1" \(a Redis URL/);
   });
 });

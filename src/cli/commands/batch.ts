@@ -74,6 +74,15 @@ export const batch: Command = {
     if (!outFile) throw new UsageError('aca batch: missing --out RESULTS.jsonl (see aca batch --help)');
     const workers = resolveWorkers(intOption('batch', 'workers', values.workers), '--workers');
 
+    const queueUrl = values.queue as string | undefined;
+    if (queueUrl !== undefined) {
+      // A bad URL or a Redis that does not answer fails now, before anything is read or written.
+      const { redisOptions, redisUnreachable } = await import('../../queue/connection.ts');
+      redisOptions(queueUrl);
+      const why = await redisUnreachable(queueUrl, 3000);
+      if (why) throw new UsageError(`aca batch: ${why}`);
+    }
+
     const stop = new AbortController();
     const onInterrupt = () => {
       if (stop.signal.aborted) process.exit(EXIT_FAILURE); // a second Ctrl-C: stop now
@@ -84,7 +93,6 @@ export const batch: Command = {
     process.on('SIGTERM', onInterrupt);
     const view = values.quiet ? null : new BatchProgressView({ stream: io.stderr });
     let shown = false;
-    const queueUrl = values.queue as string | undefined;
     try {
       const common = {
         runsFile: positionals[0],
