@@ -12,9 +12,9 @@
  * Redis is a no-op, so a run that finished while nobody was collecting is written from Redis and
  * not run again.
  *
- * Outcomes are read from Redis (the job's state, result and failedReason), woken by BullMQ's
- * queue events and by a poll each second, so that a missed event (a Redis restart) only delays a
- * line. Interrupted (signal): the jobs of this batch still waiting are removed from the queue;
+ * Outcomes are read from Redis (the job's state, result and failedReason) when BullMQ's queue
+ * events name a finished job, and for every outstanding job each second (watch.ts), so that a
+ * missed event (a Redis restart) only delays a line. Interrupted (signal): the jobs of this batch still waiting are removed from the queue;
  * the running ones finish on their workers and are collected by the next run of the command.
  */
 import { closeSync, openSync } from 'node:fs';
@@ -23,6 +23,7 @@ import { appendLine, readPreviousLines, readRuns, type BatchRunsOptions, type Ba
 import type { RunProgress } from '../parallel/progress-port.ts';
 import { queueName, redisOptions, type QueueTarget } from './connection.ts';
 import { runJobId } from './job-id.ts';
+import { JobWatch } from './watch.ts';
 import { errorOfFailedReason, JOB_ATTEMPTS, type RunJobData } from './jobs.ts';
 import { acaVersion } from './version.ts';
 
@@ -79,36 +80,24 @@ export async function runBatchOnQueue(options: QueueBatchOptions): Promise<Queue
     for (const e of pending) if (e.run) outstanding.set(runJobId(e.id, e.run), e);
     await submit(queue, outstanding, options.retryFailed === true);
 
-    let wake: (() => void) | null = null;
-    const nudge = () => wake?.();
-    events.on('completed', nudge);
-    events.on('failed', nudge);
+    const watch = new JobWatch(events, options.pollMs ?? 1000, options.signal);
     events.on('progress', ({ jobId, data }) => {
       const e = outstanding.get(jobId);
       if (e && data && typeof data === 'object') options.onRunProgress?.(e.id, data as unknown as RunProgress);
     });
-    const onAbort = () => nudge();
-    options.signal?.addEventListener('abort', onAbort);
     try {
       while (outstanding.size > 0 && !options.signal?.aborted) {
-        await collect(queue, outstanding, write, options.onRunProgress);
+        await collect(queue, watch.due(outstanding), outstanding, write, options.onRunProgress);
         if (outstanding.size === 0 || options.signal?.aborted) break;
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, options.pollMs ?? 1000);
-          wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        wake = null;
+        await watch.next();
       }
     } finally {
-      options.signal?.removeEventListener('abort', onAbort);
+      watch.close();
     }
     if (outstanding.size > 0) {
       interrupted = true;
       // Write what finished meanwhile, then take the waiting jobs out of the queue.
-      await collect(queue, outstanding, write, options.onRunProgress);
+      await collect(queue, [...outstanding.keys()], outstanding, write, options.onRunProgress);
       removed = await removeWaiting(queue, outstanding);
     }
   } finally {
@@ -148,17 +137,17 @@ async function submit(queue: Queue<RunJobData>, outstanding: Map<string, RunEntr
 /** Writes the lines of the outstanding jobs that have finished for good, and forgets them. */
 async function collect(
   queue: Queue<RunJobData>,
+  ids: readonly string[],
   outstanding: Map<string, RunEntry>,
   write: (line: RunLine) => void,
   onRunProgress: QueueBatchOptions['onRunProgress'],
 ): Promise<void> {
-  const ids = [...outstanding.keys()];
   const states = await Promise.all(ids.map((id) => queue.getJobState(id)));
   for (let k = 0; k < ids.length; k++) {
     if (states[k] !== 'completed' && states[k] !== 'failed') continue;
     const job = await Job.fromId(queue, ids[k]);
-    const e = outstanding.get(ids[k])!;
-    if (!job) continue;
+    const e = outstanding.get(ids[k]);
+    if (!job || !e) continue;
     const elapsedMs = job.finishedOn && job.processedOn ? job.finishedOn - job.processedOn : 0;
     if (states[k] === 'completed') {
       write({ id: e.id, ok: true, kind: e.run!.kind, result: job.returnvalue, elapsedMs });

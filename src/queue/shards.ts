@@ -16,6 +16,7 @@ import { queueName, redisOptions, type QueueTarget } from './connection.ts';
 import { canonicalJson } from './job-id.ts';
 import { decodeShardResult, errorOfFailedReason, JOB_ATTEMPTS, type ShardJobData } from './jobs.ts';
 import { acaVersion } from './version.ts';
+import { JobWatch } from './watch.ts';
 
 export interface QueueShardsOptions {
   readonly count: number;
@@ -57,20 +58,16 @@ export async function runShardsOnQueue(target: QueueTarget, options: QueueShards
     });
     for (let k = 0; k < jobs.length; k += 500) await queue.addBulk(jobs.slice(k, k + 500));
 
-    let wake: (() => void) | null = null;
-    const nudge = () => wake?.();
-    events.on('completed', nudge);
-    events.on('failed', nudge);
-    options.signal?.addEventListener('abort', nudge);
+    const watch = new JobWatch(events, options.pollMs ?? 1000, options.signal);
     try {
       while (outstanding.size > 0 && !failure && !options.signal?.aborted) {
-        const ids = [...outstanding.keys()];
+        const ids = watch.due(outstanding);
         const states = await Promise.all(ids.map((id) => queue.getJobState(id)));
         for (let k = 0; k < ids.length; k++) {
           if (states[k] !== 'completed' && states[k] !== 'failed') continue;
           const job = await Job.fromId(queue, ids[k]);
-          if (!job) continue;
-          const j = outstanding.get(ids[k])!;
+          const j = outstanding.get(ids[k]);
+          if (!job || j === undefined) continue;
           outstanding.delete(ids[k]);
           retries += Math.max(0, job.attemptsMade - 1);
           if (states[k] === 'completed') options.onResult(j, decodeShardResult(job.returnvalue));
@@ -81,17 +78,10 @@ export async function runShardsOnQueue(target: QueueTarget, options: QueueShards
           await job.remove().catch(() => {});
         }
         if (outstanding.size === 0 || failure) break;
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, options.pollMs ?? 500);
-          wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        wake = null;
+        await watch.next();
       }
     } finally {
-      options.signal?.removeEventListener('abort', nudge);
+      watch.close();
     }
   } finally {
     // Whatever is left (a failure or an interrupt): take it out of the queue; a shard that a
