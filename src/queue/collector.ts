@@ -21,7 +21,7 @@ import { closeSync, openSync } from 'node:fs';
 import { Job, Queue, QueueEvents } from 'bullmq';
 import { appendLine, readPreviousLines, readRuns, type BatchRunsOptions, type BatchRunsSummary, type RunEntry, type RunLine } from '../parallel/batch-runs.ts';
 import type { RunProgress } from '../parallel/progress-port.ts';
-import { queueName, redisOptions, type QueueTarget } from './connection.ts';
+import { DEFAULT_QUEUE_NAME, queueName, redisOptions, type QueueTarget } from './connection.ts';
 import { runJobId } from './job-id.ts';
 import { JobWatch } from './watch.ts';
 import { errorOfFailedReason, JOB_ATTEMPTS, type RunJobData } from './jobs.ts';
@@ -33,7 +33,12 @@ export interface QueueBatchOptions extends Omit<BatchRunsOptions, 'workers' | 'r
   readonly onRunProgress?: (runId: string | number, progress: RunProgress | null) => void;
   /** Between polls of the outstanding jobs, ms (default 1000). */
   readonly pollMs?: number;
+  /** Notes for the user (no worker on the queue yet). */
+  readonly log?: (message: string) => void;
 }
+
+/** How long the submitter waits before saying that no worker serves the queue. */
+const NO_WORKER_NOTICE_MS = 5000;
 
 export interface QueueBatchSummary extends BatchRunsSummary {
   /** Jobs of this batch removed from the queue because the batch was interrupted. */
@@ -85,9 +90,21 @@ export async function runBatchOnQueue(options: QueueBatchOptions): Promise<Queue
       const e = outstanding.get(jobId);
       if (e && data && typeof data === 'object') options.onRunProgress?.(e.id, data as unknown as RunProgress);
     });
+    const started = Date.now();
+    let noticed = options.log === undefined;
     try {
       while (outstanding.size > 0 && !options.signal?.aborted) {
-        await collect(queue, watch.due(outstanding), outstanding, write, options.onRunProgress);
+        const lost = await collect(queue, watch.due(outstanding), outstanding, write, options.onRunProgress);
+        // A job Redis lost (no persistence, a flushed database) is added again: it has no line yet.
+        if (lost.length > 0) await addJobs(queue, lost, outstanding);
+        if (!noticed && Date.now() - started > NO_WORKER_NOTICE_MS) {
+          noticed = true;
+          // CLIENT LIST may be disabled on a managed Redis: then nothing is said.
+          const count = await queue.getWorkersCount().catch(() => -1);
+          if (count === 0) {
+            options.log!(`no worker serves queue ${name} yet: start \`aca worker --queue ${options.queue.url}${name === DEFAULT_QUEUE_NAME ? '' : ` --queue-name ${name}`}\` on a machine`);
+          }
+        }
         if (outstanding.size === 0 || options.signal?.aborted) break;
         await watch.next();
       }
@@ -109,7 +126,6 @@ export async function runBatchOnQueue(options: QueueBatchOptions): Promise<Queue
 
 /** Adds the jobs not in Redis yet; with retryFailed, a job that failed for good is tried again. */
 async function submit(queue: Queue<RunJobData>, outstanding: Map<string, RunEntry>, retryFailed: boolean): Promise<void> {
-  const version = acaVersion();
   const ids = [...outstanding.keys()];
   const states = await Promise.all(ids.map((id) => queue.getJobState(id)));
   const fresh: string[] = [];
@@ -120,6 +136,11 @@ async function submit(queue: Queue<RunJobData>, outstanding: Map<string, RunEntr
       await job?.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
     }
   }
+  await addJobs(queue, fresh, outstanding);
+}
+
+async function addJobs(queue: Queue<RunJobData>, fresh: readonly string[], outstanding: Map<string, RunEntry>): Promise<void> {
+  const version = acaVersion();
   for (let k = 0; k < fresh.length; k += 500) {
     await queue.addBulk(
       fresh.slice(k, k + 500).map((jobId) => {
@@ -134,16 +155,21 @@ async function submit(queue: Queue<RunJobData>, outstanding: Map<string, RunEntr
   }
 }
 
-/** Writes the lines of the outstanding jobs that have finished for good, and forgets them. */
+/**
+ * Writes the lines of the outstanding jobs that have finished for good, and forgets them.
+ * Returns the ids of jobs Redis does not know (lost by a Redis without persistence).
+ */
 async function collect(
   queue: Queue<RunJobData>,
   ids: readonly string[],
   outstanding: Map<string, RunEntry>,
   write: (line: RunLine) => void,
   onRunProgress: QueueBatchOptions['onRunProgress'],
-): Promise<void> {
+): Promise<string[]> {
   const states = await Promise.all(ids.map((id) => queue.getJobState(id)));
+  const lost: string[] = [];
   for (let k = 0; k < ids.length; k++) {
+    if (states[k] === 'unknown') lost.push(ids[k]);
     if (states[k] !== 'completed' && states[k] !== 'failed') continue;
     const job = await Job.fromId(queue, ids[k]);
     const e = outstanding.get(ids[k]);
@@ -158,6 +184,7 @@ async function collect(
     outstanding.delete(ids[k]);
     onRunProgress?.(e.id, null);
   }
+  return lost;
 }
 
 /** Removes the outstanding jobs that no worker holds (waiting, delayed); returns how many. */

@@ -323,8 +323,12 @@ describe.skipIf(unreachable !== null)('aca batch --queue', () => {
     // No worker yet: the submitter is interrupted with every job waiting.
     const stop = new AbortController();
     const out = join(dir, 'cancel-out.jsonl');
-    const done = runBatchOnQueue({ runsFile: runs, outFile: out, queue: { url: REDIS_URL, name }, signal: stop.signal });
+    const notes: string[] = [];
+    const done = runBatchOnQueue({ runsFile: runs, outFile: out, queue: { url: REDIS_URL, name }, signal: stop.signal, pollMs: 200, log: (m) => notes.push(m) });
     await until('four waiting jobs', async () => (await q.getWaitingCount()) === 4);
+    // After 5 s with no worker on the queue the submitter says how to start one.
+    await until('the note', () => notes.length > 0, 20_000);
+    expect(notes).toEqual([`no worker serves queue ${name} yet: start \`aca worker --queue ${REDIS_URL} --queue-name ${name}\` on a machine`]);
     stop.abort();
     expect(await done).toMatchObject({ interrupted: true, done: 0, removed: 4 });
     expect(await q.getJobCounts('waiting', 'active', 'delayed')).toEqual({ waiting: 0, active: 0, delayed: 0 });
@@ -341,6 +345,22 @@ describe.skipIf(unreachable !== null)('aca batch --queue', () => {
     expect(await q.getJobCounts('waiting', 'active')).toEqual({ waiting: 1, active: 0 });
     stop2.abort();
     await done2;
+    await q.close();
+  });
+
+  it('adds again the jobs that Redis lost (a queue wiped while the batch waits)', async () => {
+    const name = queue('lost');
+    const runs = join(dir, 'lost.jsonl');
+    writeRuns(runs, gradRuns('l', 2, 8, 800));
+    const out = join(dir, 'lost-out.jsonl');
+    const q = openQueue(name);
+    const done = runBatchOnQueue({ runsFile: runs, outFile: out, queue: { url: REDIS_URL, name }, pollMs: 200 });
+    await until('two waiting jobs', async () => (await q.getWaitingCount()) === 2);
+    await q.obliterate({ force: true });
+    const w = worker(name);
+    expect(await done).toMatchObject({ total: 2, done: 2, failed: 0 });
+    expect(lines(out).map((l) => l.id).sort()).toEqual(['l0', 'l1']);
+    await stopWorker(w);
     await q.close();
   });
 

@@ -109,7 +109,7 @@ export const batch: Command = {
         },
       };
       const summary = queueUrl
-        ? await (await import('../../queue/collector.ts')).runBatchOnQueue({ ...common, queue: { url: queueUrl, name: values['queue-name'] as string | undefined } })
+        ? await (await import('../../queue/collector.ts')).runBatchOnQueue({ ...common, queue: { url: queueUrl, name: values['queue-name'] as string | undefined }, log: (m) => io.stderr.write(`\naca batch: ${m}\n`) })
         : await runBatchFile({ ...common, workers });
       if (view && shown) {
         view.overall(summary.total, summary.done, summary.failed);
