@@ -52,7 +52,7 @@ export function progressContext(port: MessagePort): { context: RunContext; relea
   const remote = Comlink.wrap<ProgressHandle>(endpoint(port));
   const abort = new AbortController();
   const started = performance.now();
-  let last = 0;
+  let last = -Infinity; // the first report always goes
   const context: RunContext = {
     signal: abort.signal,
     progress: (p) => {
