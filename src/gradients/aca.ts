@@ -32,6 +32,7 @@ export const aca: GradientMethod<AcaSettings> = {
     if (limit !== undefined && !(typeof limit === 'number' && limit >= 0 && Number.isFinite(limit))) {
       throw new InvalidArgumentError(`${path}.keptStagesLimitBytes`, limit, 'a finite number of bytes >= 0');
     }
+    checkAccuracySettings(settings, path);
   },
   start(problem, settings) {
     return new AcaPass(problem, settings);
@@ -143,6 +144,20 @@ class AcaPass implements GradientPass {
     };
     CheckpointStore.give(store);
     return stats;
+  }
+}
+
+/** toleranceFactor in (0, 1], accuracy in (0, 1), maxRefinements an integer in 1..10. */
+function checkAccuracySettings(settings: AcaSettings, path: string): void {
+  const { toleranceFactor: f, accuracy, maxRefinements: n } = settings;
+  if (f !== undefined && !(typeof f === 'number' && f > 0 && f <= 1)) {
+    throw new InvalidArgumentError(`${path}.toleranceFactor`, f, 'a number in (0, 1] (1: plain ACA at the solve tolerance)');
+  }
+  if (accuracy !== undefined && !(typeof accuracy === 'number' && accuracy > 0 && accuracy < 1)) {
+    throw new InvalidArgumentError(`${path}.accuracy`, accuracy, 'a relative accuracy in (0, 1), e.g. 1e-6');
+  }
+  if (n !== undefined && !(Number.isInteger(n) && n >= 1 && n <= 10)) {
+    throw new InvalidArgumentError(`${path}.maxRefinements`, n, 'an integer from 1 to 10');
   }
 }
 
