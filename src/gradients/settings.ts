@@ -50,7 +50,7 @@ export interface AdjointSettings {
   /**
    * The backward solve reconstructs y and is compared with the forward outputs at each output
    * time: beyond maxDrift times the tolerance (the scaled RMS norm of the difference, 1 = at
-   * tolerance) it raises AdjointDriftError. Default 1000; Infinity only reports the drift.
+   * tolerance) it raises AdjointDriftError. Default 1e5; Infinity only reports the drift.
    */
   readonly maxDrift?: number;
 }
