@@ -8,11 +8,12 @@
  * outputs inside the step), and sweep the stages in reverse. The step sizes are constants, so the
  * result is the exact derivative of the discrete forward map with the accepted steps held fixed.
  */
-import { InvalidArgumentError } from '../errors.ts';
+import { InvalidArgumentError, NonFiniteGradientError } from '../errors.ts';
 import type { Integrator, StepRecord } from '../solvers/integrator.ts';
 import { denseWeights } from '../solvers/methods.ts';
 import { allocateStages, computeStages } from '../solvers/stepper.ts';
 import { CheckpointStore } from './checkpoints.ts';
+import { firstNonFinite } from './common.ts';
 import type { BackwardStats, ForwardProblem, GradientMethod, GradientPass } from './method.ts';
 import { checkKeys, type AcaSettings } from './settings.ts';
 import { StepAdjoint } from './step-adjoint.ts';
@@ -126,6 +127,7 @@ class AcaPass implements GradientPass {
         }
       }
       adj.sweep(field, t, h, Y, null, S, p, ybar, dp, false);
+      if (firstNonFinite(ybar) >= 0) throw nonFiniteAdjoint(ybar, t);
       a.set(ybar);
     }
     while (k >= 0) addRow(a, g, k--, d); // outputs at t0
@@ -145,6 +147,13 @@ class AcaPass implements GradientPass {
     CheckpointStore.give(store);
     return stats;
   }
+}
+
+/** The step whose VJPs first made the adjoint non-finite (one add per component per step). */
+function nonFiniteAdjoint(ybar: Float64Array, t: number): NonFiniteGradientError {
+  const i = firstNonFinite(ybar);
+  const hint = "the field's VJP produced it, e.g. a 0/0 such as abs(x)/x at x = 0";
+  return new NonFiniteGradientError('adjoint dL/dy (VJP a^T df/dy)', t, i, ybar[i], hint);
 }
 
 /** toleranceFactor in (0, 1], accuracy in (0, 1), maxRefinements an integer in 1..10. */
