@@ -14,6 +14,7 @@ import type { Field } from '../../src/fields/field.ts';
 import { gradient } from '../../src/gradients/gradient.ts';
 import type { GradientSettings } from '../../src/gradients/settings.ts';
 import { solve } from '../../src/solvers/solve.ts';
+import { parseSpecText } from '../../src/spec/load.ts';
 import { ACCURACY_PROBLEMS, kepler, type AccuracyProblem } from '../../scripts/reference/gradient-problems.ts';
 import { relativeError, variationalGradient } from '../../scripts/reference/variational.ts';
 
@@ -128,6 +129,23 @@ describe('accuracy: repeat until two gradients agree', () => {
     }
     const e = thrown(() => gradient(p.field, p.y0, { ...base, gradient: { method: 'adjoint', maxDrift: -1 } }));
     expect((e as InvalidArgumentError).argument).toBe('gradient.maxDrift');
+  });
+});
+
+describe('spec files', () => {
+  const text = readFileSync(join(ROOT, 'data/lotka_volterra.yaml'), 'utf8');
+  const withGradient = (g: string) => text.replace('gradient: { method: aca }', `gradient: ${g}`);
+
+  it('take the new keys', () => {
+    const spec = parseSpecText(withGradient('{ method: aca, toleranceFactor: 0.1, accuracy: 1.0e-6, maxRefinements: 3 }'));
+    expect(spec.gradient).toEqual({ method: 'aca', toleranceFactor: 0.1, accuracy: 1e-6, maxRefinements: 3 });
+    expect(parseSpecText(withGradient('{ method: adjoint, maxDrift: 1000 }')).gradient).toEqual({ method: 'adjoint', maxDrift: 1000 });
+  });
+
+  it('refuse out-of-range values and keys of another method', () => {
+    for (const g of ['{ method: aca, toleranceFactor: 2 }', '{ method: aca, accuracy: 0 }', '{ method: aca, maxRefinements: 20 }', '{ method: naive, accuracy: 1.0e-6 }', '{ method: aca, maxDrift: 10 }']) {
+      expect(() => parseSpecText(withGradient(g)), g).toThrow(/gradient/);
+    }
   });
 });
 
