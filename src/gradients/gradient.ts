@@ -39,6 +39,10 @@ export function gradient(field: Field, y0: ArrayLike<number>, options: GradientO
   let factor = aca ? (aca.toleranceFactor ?? DEFAULT_TOLERANCE_FACTOR) : 1;
   const first = evaluate(field, start, scaleTolerance(opts, factor), options.loss, method, settings);
   if (aca?.accuracy === undefined) return first;
+  if (!opts.method.adaptive) {
+    // A fixed-step solve has no tolerance to tighten: two evaluations would agree trivially.
+    throw new InvalidArgumentError('gradient.accuracy', aca.accuracy, `an adaptive method (${opts.method.name} has a fixed step)`);
+  }
 
   // A requested accuracy: tighten by 10 until two successive gradients agree to it. The
   // difference estimates the error of the looser one, so it bounds the returned one's too

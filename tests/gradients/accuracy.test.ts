@@ -129,6 +129,9 @@ describe('accuracy: repeat until two gradients agree', () => {
     }
     const e = thrown(() => gradient(p.field, p.y0, { ...base, gradient: { method: 'adjoint', maxDrift: -1 } }));
     expect((e as InvalidArgumentError).argument).toBe('gradient.maxDrift');
+    // A fixed step has no tolerance to tighten: an estimate of 0 would be a lie.
+    const fixed = thrown(() => gradient(p.field, p.y0, { ...base, method: 'rk4', dt: 0.01, gradient: { method: 'aca', accuracy: 1e-6 } }));
+    expect((fixed as InvalidArgumentError).argument).toBe('gradient.accuracy');
   });
 });
 
