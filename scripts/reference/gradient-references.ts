@@ -8,7 +8,7 @@
  *   node --import tsx scripts/reference/gradient-references.ts
  *   python3 scripts/reference/gradient_scipy.py
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ACCURACY_PROBLEMS } from './gradient-problems.ts';
@@ -29,6 +29,11 @@ for (const [key, make] of Object.entries(ACCURACY_PROBLEMS)) {
   const { name, y0, params, t0, times } = problem;
   (out.problems as Record<string, unknown>)[key] = { name, y0, params, t0, times, ...ref, selfCheck1e12: selfCheck };
   console.log(`${key}: loss ${ref.loss}, |1e-12 - 1e-13| / |1e-13| = ${selfCheck.toExponential(2)}`);
+}
+// Keep the scipy cross-check of an earlier run (gradient_scipy.py writes it; rerun it after this).
+if (existsSync(file)) {
+  const previous = JSON.parse(readFileSync(file, 'utf8')) as { scipy?: unknown };
+  if (previous.scipy) out.scipy = previous.scipy;
 }
 mkdirSync(dirname(file), { recursive: true });
 writeFileSync(file, JSON.stringify(out, null, 1) + '\n');
