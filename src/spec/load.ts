@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { parseCsv, type DataTable } from '../io/csv.ts';
+import { MAX_SPEC_BYTES, MAX_YAML_ALIASES } from '../limits.ts';
 import { SpecError } from './errors.ts';
 import { specIssues } from './issues.ts';
 import { resolveModel } from './model.ts';
@@ -27,15 +28,26 @@ export function parseSpec(value: unknown, file?: string): Spec {
 
 /** Parses spec text (YAML or JSON) and validates it. */
 export function parseSpecText(text: string, file?: string): Spec {
+  if (text.length > MAX_SPEC_BYTES) {
+    throw new SpecError([{ path: '', message: `${text.length} characters, more than the limit of ${MAX_SPEC_BYTES} for a spec` }], file);
+  }
   let value: unknown;
   try {
-    value = parseYaml(text, { prettyErrors: false, merge: false });
+    // maxAliasCount bounds what aliases may expand to (an alias bomb is a few lines).
+    value = parseYaml(text, { prettyErrors: false, merge: false, maxAliasCount: MAX_YAML_ALIASES, uniqueKeys: true });
   } catch (error) {
     if (error instanceof YAMLParseError) {
       const where = error.pos ? `${lineAndColumn(text, error.pos[0])}: ` : '';
       throw new SpecError([{ path: '', message: `${where}${error.message.split('\n')[0]}` }], file);
     }
-    throw error;
+    // The yaml package throws a ReferenceError for too many aliases, a RangeError for too deep
+    // nesting: both are this input's fault.
+    const cause = error instanceof ReferenceError && /alias/i.test(error.message)
+      ? `too many YAML aliases (the limit is ${MAX_YAML_ALIASES})`
+      : error instanceof RangeError
+        ? 'nested too deeply to read'
+        : (error as Error).message;
+    throw new SpecError([{ path: '', message: `cannot read the YAML: ${cause}` }], file);
   }
   return parseSpec(value, file);
 }

@@ -97,10 +97,11 @@ function compileObservation(name: string, expression: string, model: ResolvedMod
   };
   check(root);
 
-  const scope: Record<string, number> = { ...model.constants };
+  // A Map, not an object: mathjs refuses object scopes' names like `constructor` (unsafe property).
+  const scope = new Map<string, number>(Object.entries(model.constants));
   const fill = (t: number, y: Float64Array) => {
-    scope.t = t;
-    for (let i = 0; i < states.length; i++) scope[states[i]] = y[i];
+    scope.set('t', t);
+    for (let i = 0; i < states.length; i++) scope.set(states[i], y[i]);
   };
   const valueCode = root.compile();
   const partials = states.map((state, i) =>
