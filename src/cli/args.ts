@@ -9,6 +9,7 @@ import { didYouMean } from '../fields/expression/suggest.ts';
 import { CsvError } from '../io/csv.ts';
 import { CheckpointError } from '../fit/checkpoint.ts';
 import { SpecError } from '../spec/errors.ts';
+import { OutputLockedError } from '../parallel/errors.ts';
 
 /** A command line that cannot be run as written (exit code 2). */
 export class UsageError extends AcaError {
@@ -30,7 +31,8 @@ export function exitCodeFor(error: unknown): number {
     error instanceof ModelError ||
     error instanceof CsvError ||
     error instanceof CheckpointError ||
-    error instanceof InvalidArgumentError;
+    error instanceof InvalidArgumentError ||
+    error instanceof OutputLockedError;
   return badInput ? EXIT_BAD_INPUT : EXIT_FAILURE;
 }
 
