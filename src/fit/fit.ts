@@ -164,6 +164,9 @@ export async function fit(problem: Problem, options: FitOptions = {}): Promise<F
       if (resume === 'require') throw new CheckpointError(file, `${why}; delete it or start without --resume`);
       ignoredCheckpoint = why;
       options.log?.(`not resuming from ${file}: ${why}; starting over`);
+    } else if (saved && (saved.theta.length !== theta.length || saved.method !== settings.method)) {
+      // The hash matched, so the file was edited: refuse it rather than resume a different fit.
+      throw new CheckpointError(file, `holds ${saved.theta.length} ${saved.method} values, the fit has ${theta.length} (${settings.method}); delete it to start over`);
     } else if (saved) {
       theta = Float64Array.from(saved.theta);
       iteration = saved.iteration;

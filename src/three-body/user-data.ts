@@ -16,13 +16,20 @@ import { InvalidArgumentError } from '../errors.ts';
 import { CsvError, parseCsv } from '../io/csv.ts';
 import type { Observations } from './observations.ts';
 import { unitSystem, type GravitySystem } from './system.ts';
+import { MAX_BODIES } from '../limits.ts';
 
 export function positionColumns(bodies: number): string[] {
   return Array.from({ length: bodies }, (_, b) => ['x', 'y', 'z'].map((a) => `${a}${b + 1}`)).flat();
 }
 
 export async function readObservations(file: string, bodies: number): Promise<Observations> {
-  const text = await readFile(file, 'utf8');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new CsvError(file, [{ line: 0, message: `cannot read: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder' : (error as Error).message}` }]);
+  }
   const columns = positionColumns(bodies);
   const table = parseCsv(text, { name: file, columns });
   if (table.times.length === 0) throw new CsvError(file, [{ line: 0, message: 'no observation rows' }]);
@@ -51,7 +58,10 @@ export async function readStartingValues(file: string, windows: number, override
   }
   const masses = numbers(json.masses, `${file}: masses`);
   const bodies = masses.length;
-  if (bodies < 2) throw new InvalidArgumentError(`${file}: masses`, json.masses, 'at least two masses (one per body)');
+  if (bodies < 2 || bodies > MAX_BODIES) {
+    throw new InvalidArgumentError(`${file}: masses`, json.masses, `from 2 to ${MAX_BODIES} masses (one per body)`);
+  }
+  if (masses.some((m) => !(m > 0))) throw new InvalidArgumentError(`${file}: masses`, json.masses, 'positive numbers (a mass is > 0)');
   const d = 6 * bodies;
   const raw = json.y0;
   const list = Array.isArray(raw) && Array.isArray(raw[0]) ? (raw as unknown[]) : [raw];
