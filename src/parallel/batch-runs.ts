@@ -27,6 +27,7 @@ import { closestName } from '../fields/expression/suggest.ts';
 import { writeFileAtomicSync } from '../io/atomic.ts';
 import { InterruptedError, ResultsWriteError, type WorkerFaultError } from './errors.ts';
 import { lockOutput } from './output-lock.ts';
+import { capMessage } from '../limits.ts';
 import { runTasks, type PoolOptions } from './pool.ts';
 import type { RunSpec, RunTask } from './run-spec.ts';
 
@@ -78,7 +79,7 @@ export interface RunLine {
 }
 
 /** A line of the runs file: its parsed run, or why it cannot run. */
-interface RunEntry {
+export interface RunEntry {
   readonly id: string | number;
   readonly line: number;
   readonly run?: RunSpec;
@@ -201,6 +202,35 @@ function lineProblem(run: Record<string, unknown>): string | undefined {
   return undefined;
 }
 
+/**
+ * One line of a runs file: its run, or why it cannot run (recorded as that run's failure, the
+ * others go on); undefined for a blank line or a # comment. Never throws.
+ */
+export function parseRunLine(raw: string, line: number, folder: string): RunEntry | undefined {
+  const source = raw.trim();
+  if (source === '' || source.startsWith('#')) return undefined;
+  const invalid = (id: string | number, code: string, message: string): RunEntry => ({
+    id,
+    line,
+    invalid: { code, message: capMessage(`line ${line}: ${message}`, 500) },
+  });
+  let run: unknown;
+  try {
+    run = JSON.parse(source);
+  } catch (error) {
+    return invalid(line, 'ERR_INVALID_JSON', (error as Error).message);
+  }
+  if (run === null || typeof run !== 'object' || Array.isArray(run)) return invalid(line, 'ERR_INVALID_RUN', 'a run is a JSON object with a "kind"');
+  const id = (run as RunSpec).id;
+  if (id !== undefined && typeof id !== 'string' && !(typeof id === 'number' && Number.isFinite(id))) {
+    return invalid(line, 'ERR_INVALID_RUN', '"id" must be a string or a number');
+  }
+  if (typeof (run as RunSpec).kind !== 'string') return invalid(id ?? line, 'ERR_INVALID_RUN', 'missing "kind" (grad, solve or fit)');
+  const problem = lineProblem(run as Record<string, unknown>);
+  if (problem !== undefined) return invalid(id ?? line, 'ERR_INVALID_RUN', problem);
+  return { id: id ?? line, line, run: withAbsolutePaths(run as RunSpec, folder) };
+}
+
 /** Parses the runs file; ids must be unique. */
 function readRuns(file: string): RunEntry[] {
   let text: string;
@@ -210,32 +240,10 @@ function readRuns(file: string): RunEntry[] {
     throw new InvalidArgumentError('runs file', file, `a readable JSONL file (${(error as Error).message})`);
   }
   const entries: RunEntry[] = [];
+  const folder = dirname(resolve(file));
   text.split('\n').forEach((raw, k) => {
-    const line = k + 1;
-    const source = raw.trim();
-    if (source === '' || source.startsWith('#')) return;
-    let run: unknown;
-    try {
-      run = JSON.parse(source);
-    } catch (error) {
-      entries.push({ id: line, line, invalid: { code: 'ERR_INVALID_JSON', message: `line ${line}: ${(error as Error).message}` } });
-      return;
-    }
-    if (run === null || typeof run !== 'object' || Array.isArray(run)) {
-      entries.push({ id: line, line, invalid: { code: 'ERR_INVALID_RUN', message: `line ${line}: a run is a JSON object with a "kind"` } });
-      return;
-    }
-    const id = (run as RunSpec).id;
-    if (id !== undefined && typeof id !== 'string' && !(typeof id === 'number' && Number.isFinite(id))) {
-      entries.push({ id: line, line, invalid: { code: 'ERR_INVALID_RUN', message: `line ${line}: "id" must be a string or a number` } });
-      return;
-    }
-    const problem = lineProblem(run as Record<string, unknown>);
-    if (problem !== undefined) {
-      entries.push({ id: id ?? line, line, invalid: { code: 'ERR_INVALID_RUN', message: `line ${line}: ${problem}` } });
-      return;
-    }
-    entries.push({ id: id ?? line, line, run: withAbsolutePaths(run as RunSpec, dirname(resolve(file))) });
+    const entry = parseRunLine(raw, k + 1, folder);
+    if (entry) entries.push(entry);
   });
   const seen = new Map<string, number>();
   for (const e of entries) {
