@@ -97,8 +97,8 @@ const times = fc.oneof(
   fc.constantFrom('01', '0..1', null),
 );
 
-/** A spec as a plain value (written as YAML, so that Infinity and NaN survive as .inf and .nan). */
-export const spec: fc.Arbitrary<Record<string, unknown>> = fc.record(
+/** Specs of every kind of damage (below). */
+const hostileSpec: fc.Arbitrary<Record<string, unknown>> = fc.record(
   {
     model: fc.oneof({ arbitrary: validModel, weight: 3 }, { arbitrary: equationModel, weight: 2 }, { arbitrary: builtinModel, weight: 1 }),
     initial: fc.oneof(nameRecord(anyNumber), fc.array(anyNumber, { maxLength: 3 }), fc.constant([1, 0.5]), fc.constant([1, 0.5, 0])),
@@ -123,8 +123,21 @@ export const spec: fc.Arbitrary<Record<string, unknown>> = fc.record(
   { requiredKeys: ['model'] },
 );
 
+const cell = fc.oneof(
+  { arbitrary: fc.double({ min: -1e6, max: 1e6, noNaN: true }).map(String), weight: 8 },
+  { arbitrary: fc.constantFrom('', 'NA', '1e999', '-1e999', 'abc', '"2"', '0x1', ' 4 '), weight: 1 },
+);
+
+/** A file of the right shape (t, x, y; increasing times) whose cells are sometimes hostile. */
+const shapedCsv = fc
+  .array(fc.tuple(fc.double({ min: 1e-3, max: 10, noNaN: true }), cell, cell), { minLength: 1, maxLength: 10 })
+  .map((rows) => {
+    let t = 0;
+    return ['t,x,y', ...rows.map(([dt, x, y]) => `${(t += dt)},${x},${y}`)].join('\n');
+  });
+
 /** CSV text: a header and rows mixing numbers, missing cells, overflowing and malformed ones. */
-export const csvText: fc.Arbitrary<string> = fc
+export const csvText: fc.Arbitrary<string> = fc.oneof(shapedCsv, fc
   .tuple(
     fc.array(fc.constantFrom('t', 'time', 'x', 'y', 'constructor', '__proto__', '', 'x'), { minLength: 1, maxLength: 4 }),
     fc.array(fc.array(fc.oneof(numberText, fc.constantFrom('', 'NA', 'nan', '"1,2"', '"', '1e999', '  3 ', 'abc')), { minLength: 0, maxLength: 5 }), {
@@ -133,7 +146,7 @@ export const csvText: fc.Arbitrary<string> = fc
     fc.constantFrom('\n', '\r\n', '\r'),
     fc.boolean(),
   )
-  .map(([header, rows, eol, comment]) => [...(comment ? ['# made by hand'] : []), header.join(','), ...rows.map((r) => r.join(','))].join(eol));
+  .map(([header, rows, eol, comment]) => [...(comment ? ['# made by hand'] : []), header.join(','), ...rows.map((r) => r.join(','))].join(eol)));
 
 /** A line of a batch runs file. */
 export const runLine: fc.Arbitrary<string> = fc.oneof(
@@ -155,4 +168,18 @@ export const runLine: fc.Arbitrary<string> = fc.oneof(
       { requiredKeys: [] },
     )
     .map((o) => JSON.stringify(o)),
+);
+
+/**
+ * A spec as a plain value (written as YAML, so that Infinity and NaN survive as .inf and .nan):
+ * either damaged anywhere, or a valid spec with at most one key taken from a damaged one, so that
+ * every check is reached and valid specs are tried too.
+ */
+export const spec: fc.Arbitrary<Record<string, unknown>> = fc.oneof(
+  hostileSpec,
+  fc.tuple(validModel, hostileSpec, fc.constantFrom('none', 'initial', 'params', 'times', 't0', 'solver', 'loss', 'observations', 'optimizer')).map(([model, damaged, key]) => {
+    const base: Record<string, unknown> = { model, initial: [1, 0.5, 0].slice(0, model.states.length), params: { k: { value: 1, bounds: [0, 10] } }, times: [0, 0.5, 1] };
+    if (key !== 'none' && damaged[key] !== undefined) base[key] = damaged[key];
+    return base;
+  }),
 );
