@@ -21,6 +21,7 @@ import { fittedBounds, fromFitted } from '../spec/values.ts';
 import { Adam, type AdamState } from './adam.ts';
 import { CheckpointError, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, readCheckpoint, writeCheckpoint, type FitCheckpoint, type FitCounters } from './checkpoint.ts';
 import { LBFGS, type LBFGSState } from './lbfgs.ts';
+import { OutputWriteError } from '../io/atomic.ts';
 import { evaluateProblem, initialTheta, valuesAt } from './objective.ts';
 
 export interface FitEvaluation {
@@ -181,6 +182,21 @@ export async function fit(problem: Problem, options: FitOptions = {}): Promise<F
     }
   }
 
+  // A checkpoint that cannot be written (a full disk, a read-only folder) must not cost the fit
+  // itself: say so once and go on without checkpoints.
+  let checkpointing = checkpointFile !== undefined;
+  const saveCheckpoint = async (): Promise<boolean> => {
+    if (!checkpointing) return false;
+    try {
+      await writeCheckpoint(checkpointFile!, snapshot());
+      return true;
+    } catch (error) {
+      if (!(error instanceof OutputWriteError)) throw error;
+      checkpointing = false;
+      options.log?.(`warning: ${error.message}; the fit goes on without checkpoints`);
+      return false;
+    }
+  };
   const snapshot = (): FitCheckpoint => ({
     format: CHECKPOINT_FORMAT,
     version: CHECKPOINT_VERSION,
@@ -226,8 +242,8 @@ export async function fit(problem: Problem, options: FitOptions = {}): Promise<F
     }
     await nextTurn();
     if (options.signal?.aborted) {
-      if (checkpointFile) await writeCheckpoint(checkpointFile, snapshot());
-      throw new FitInterruptedError(iteration, checkpointFile);
+      const saved = await saveCheckpoint();
+      throw new FitInterruptedError(iteration, saved ? checkpointFile : undefined);
     }
     if (adam) {
       adam.step(theta, current.g);
@@ -252,7 +268,7 @@ export async function fit(problem: Problem, options: FitOptions = {}): Promise<F
         break;
       }
     }
-    if (checkpointFile && iteration % every === 0) await writeCheckpoint(checkpointFile, snapshot());
+    if (iteration % every === 0) await saveCheckpoint();
     // Adam reports once it has evaluated the new point, at the loop's top.
     if (!adam) {
       progress();
