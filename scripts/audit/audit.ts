@@ -257,7 +257,12 @@ async function faults(): Promise<void> {
   await runBatchFile({ runsFile: runs, outFile: reference, workers: 2 });
   const canonical = (path: string) =>
     JSON.stringify(
-      readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => { const { elapsedMs: _e, ...r } = JSON.parse(l); return r; }).sort((a, b) => String(a.id).localeCompare(String(b.id))),
+      readFileSync(path, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => { const { elapsedMs: _e, ...r } = JSON.parse(l); return r; })
+        .filter((r) => r.id !== 'hang')
+        .sort((a, b) => String(a.id).localeCompare(String(b.id))),
     );
   const same = (path: string) => {
     try {
@@ -295,11 +300,18 @@ async function faults(): Promise<void> {
     const again = spawnSync(process.execPath, [ACA, 'batch', runs, '--out', out, '--quiet'], { encoding: 'utf8', timeout: HANG_MS });
     record(F, again.status === 0 && same(out) ? 'clean' : 'lost', `kill -9 after ${1.2 + 0.4 * k} s: ${again.stderr}`);
   }
-  // Two batches at once on one output.
+  // Two batches at once on one output: the second starts once the first holds the lock (a run
+  // that hangs for its 4 s time limit keeps the first busy).
   const shared = join(dir, 'shared.jsonl');
-  const both = spawnSync('bash', ['-c', `node ${ACA} batch ${runs} --out ${shared} --quiet 2>${dir}/a.err & p=$!; sleep 1.5; node ${ACA} batch ${runs} --out ${shared} --quiet 2>${dir}/b.err; echo $?; wait $p; echo $?`], { encoding: 'utf8', timeout: HANG_MS });
+  const slow = file('slow.jsonl', readFileSync(runs, 'utf8') + JSON.stringify({ id: 'hang', kind: 'grad', timeoutSeconds: 4, testFault: { kind: 'hang', attempts: 'always' }, ...figureEightJob(2, { seed: 1 }) }) + '\n');
+  const both = spawnSync(
+    'bash',
+    ['-c', `node ${ACA} batch ${slow} --out ${shared} --quiet 2>${dir}/a.err & p=$!; while [ ! -e ${shared}.lock ]; do sleep 0.05; done; node ${ACA} batch ${slow} --out ${shared} --quiet 2>${dir}/b.err; echo $?; wait $p; echo $?`],
+    { encoding: 'utf8', timeout: HANG_MS },
+  );
   const [second, first] = both.stdout.trim().split('\n').map(Number);
-  record(F, second === 2 && first === 0 && same(shared) ? 'clean' : 'lost', `two batches: exits ${first}, ${second}: ${readFileSync(join(dir, 'b.err'), 'utf8')}`);
+  const hangLines = readFileSync(shared, 'utf8').split('\n').filter((l) => l.includes('"id":"hang"'));
+  record(F, second === 2 && first === 1 && same(shared) && hangLines.length === 1 ? 'clean' : 'lost', `two batches: exits ${first}, ${second}: ${readFileSync(join(dir, 'b.err'), 'utf8')}`);
   // A run that would hold the batch for ever: Van der Pol, mu = 1e6, maxSteps 1e9, 2 s limit.
   const vdp = file('vdp.jsonl', JSON.stringify({ id: 'vdp', kind: 'solve', timeoutSeconds: 2, spec: { model: { states: ['x', 'v'], params: ['mu'], equations: { x: 'v', v: 'mu*(1 - x^2)*v - x' } }, initial: { x: 2, v: 0 }, params: { mu: 1e6 }, times: [0, 3000], solver: { maxSteps: 1e9 } } }) + '\n');
   const vdpOut = join(dir, 'vdp-out.jsonl');
