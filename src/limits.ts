@@ -30,6 +30,8 @@ export const MAX_DEFINITIONS = 10_000;
 /** Bytes of a spec file, and YAML aliases in it (an alias bomb multiplies a small file). */
 export const MAX_SPEC_BYTES = 10_000_000;
 export const MAX_YAML_ALIASES = 100;
+/** Bytes of a data file: about 10 million cells as text. */
+export const MAX_DATA_BYTES = 500_000_000;
 /** Characters of an error message: a list of a million names would flood the terminal. */
 export const MAX_MESSAGE_LENGTH = 2_000;
 

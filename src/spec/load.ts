@@ -4,11 +4,11 @@
  * data) whose message names the place: `line 3, column 1: ...` for syntax, `path: cause` for
  * content.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { parseCsv, type DataTable } from '../io/csv.ts';
-import { MAX_SPEC_BYTES, MAX_YAML_ALIASES } from '../limits.ts';
+import { MAX_DATA_BYTES, MAX_SPEC_BYTES, MAX_YAML_ALIASES } from '../limits.ts';
 import { SpecError } from './errors.ts';
 import { specIssues } from './issues.ts';
 import { resolveModel } from './model.ts';
@@ -100,8 +100,15 @@ function inFile<T>(file: string, build: () => T): T {
 
 async function readText(file: string, what: 'spec' | 'data'): Promise<string> {
   try {
+    // Sized before it is read: a multi-gigabyte file would exhaust memory before any check.
+    const limit = what === 'spec' ? MAX_SPEC_BYTES : MAX_DATA_BYTES;
+    const { size } = await stat(file);
+    if (size > limit) {
+      throw new SpecError([{ path: '', message: `${what} file '${file}' is ${size} bytes, more than the limit of ${limit}` }]);
+    }
     return await readFile(file, 'utf8');
   } catch (error) {
+    if (error instanceof SpecError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     const cause = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (error as Error).message;
     throw new SpecError([{ path: '', message: `cannot read ${what} file '${file}': ${cause}` }]);

@@ -5,9 +5,10 @@
  * stack trace. The test timeouts are the hang detector: a generated input that ran away (a
  * billion bodies, 10^12 output times) would time the test out.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
@@ -177,4 +178,30 @@ describe('hostile input through the command (child-free, in-process main)', () =
     const eq = await run(['fit', 'x.yaml', '--iterations=-1']);
     expect(eq.stderr).toMatch(/--iterations must be a positive integer, got '-1'/);
   });
+});
+
+describe('hostile input through the real command (child processes)', () => {
+  const ACA = resolve(import.meta.dirname, '../../bin/aca.mjs');
+  const aca = (...args: string[]) => spawnSync(process.execPath, [ACA, ...args], { encoding: 'utf8', timeout: 60_000, cwd: dir });
+
+  it.each([
+    ['an alias bomb', ['check', 'bomb.yaml'], 2, /^aca check: .*bomb\.yaml: cannot read the YAML: too many YAML aliases \(the limit is 100\)\n$/],
+    ['--data of a file that does not exist', ['three-body', '--data', 'missing.csv', '--initial', 'init.json'], 2, /^aca three-body: invalid data:\n  missing\.csv: cannot read: no such file\n$/],
+    ['--out through a file', ['solve', 'ok.yaml', '--out', 'plain.txt/out.csv'], 2, /^aca solve: cannot write 'plain\.txt' \(EEXIST: a part of the path is a file, not a folder\)\n$/],
+    ['a batch line with a typo', ['batch', 'typo.jsonl', '--out', 'typo-out.jsonl', '--quiet'], 1, /^aca batch: 0 ok, 1 failed\n$/],
+  ])('%s: its exit code and one message, no stack trace', (_what, args, code, message) => {
+    writeFileSync(join(dir, 'bomb.yaml'), 'a: &a [x,x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n');
+    writeFileSync(join(dir, 'init.json'), '{"masses": [1, 1], "y0": [0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0]}');
+    writeFileSync(join(dir, 'ok.yaml'), 'model: { states: [x], equations: { x: -x } }\ninitial: { x: 1 }\ntimes: [0, 1]\n');
+    writeFileSync(join(dir, 'plain.txt'), 'a file');
+    writeFileSync(join(dir, 'typo.jsonl'), JSON.stringify({ id: 'a', kind: 'fit', spec: 'ok.yaml', iteration: 2 }) + '\n');
+    const r = aca(...args);
+    expect(r.stderr).toMatch(message);
+    expect(r.status).toBe(code);
+    expect(r.stderr).not.toMatch(STACK);
+    if (args[0] === 'batch') {
+      const line = JSON.parse(readFileSync(join(dir, 'typo-out.jsonl'), 'utf8'));
+      expect(line.error.message).toBe('line 1: unknown key "iteration" (did you mean "iterations"?)');
+    }
+  }, 60_000);
 });
