@@ -27,7 +27,7 @@
  */
 import { AcaError, InvalidArgumentError } from '../errors.ts';
 import type { FieldSpec } from '../fields/field.ts';
-import type { GradientMethodName, GradientOptions } from '../gradients/types.ts';
+import type { GradientSettings } from '../gradients/settings.ts';
 import { buildLoss, type JsonSeries, type LossSpec } from '../losses/registry.ts';
 import type { SolveOptions } from '../solvers/options.ts';
 import { InterruptedError, ShardFailedError, WorkerFaultError } from './errors.ts';
@@ -37,8 +37,7 @@ import { cachedField, fieldKey, runShard, type ShardJob, type ShardResult, type 
 export const DEFAULT_SHARD_SIZE = 32;
 
 /** Solver options as JSON: SolveOptions without `params` (job.params or trajectory.params). */
-export type BatchSolverOptions = Omit<SolveOptions, 'params'> &
-  Pick<GradientOptions, 'adjointRtol' | 'adjointAtol' | 'keepStages'>;
+export type BatchSolverOptions = Omit<SolveOptions, 'params'>;
 
 export interface BatchTrajectory {
   readonly y0: ArrayLike<number>;
@@ -55,8 +54,8 @@ export interface BatchJob {
   readonly params?: ArrayLike<number>;
   /** Needed by batchGradient: e.g. { kind: 'sum_squares', components: [0, 1, 2] }. */
   readonly loss?: LossSpec;
-  /** Default 'aca'. */
-  readonly gradientMethod?: GradientMethodName;
+  /** How the gradient is computed (default { method: 'aca' }). */
+  readonly gradient?: GradientSettings;
   readonly trajectories: readonly BatchTrajectory[];
   /** Reserved for tests: makes workers fail on purpose (see run-shard.ts). Ignored inline. */
   readonly testFault?: TestFault;

@@ -2,7 +2,7 @@
  * One run of an `aca batch` file, as a worker thread executes it. A run is one JSON line:
  *
  *   { "id": "a", "kind": "grad",  <BatchJob fields: field, solver, params?, loss, trajectories,
- *                                  gradientMethod?>, "shardSize"?: 32 }
+ *                                  gradient?>, "shardSize"?: 32 }
  *   { "id": "b", "kind": "solve", <BatchJob fields without loss> }
  *   { "id": "c", "kind": "solve" | "grad", "spec": "model.yaml" | {...}, "data"?: "obs.csv" }
  *   { "id": "d", "kind": "fit", "spec": "model.yaml", "data"?: "obs.csv", "iterations"?: 50 }
@@ -10,7 +10,7 @@
  * A run with `spec` is a problem spec (src/spec: a file, or the spec itself inline) and its data;
  * batch-runs.ts resolves relative paths against the runs file's folder before the run leaves the
  * main thread. A spec solve returns { times, outputs: [K*d], stateNames, stats }; a spec grad
- * (the spec's loss on its data) returns { loss, dy0: [d], dp: [P], stateNames, paramNames, stats };
+ * (the spec's loss on its data) returns the report of `aca grad` (fit/objective.ts gradientReport);
  * a fit returns the report of `aca fit` (src/fit/report.ts) without its timing, and keeps no
  * checkpoint: a batch resumes by whole runs.
  *
@@ -28,7 +28,6 @@
  */
 import { isMainThread } from 'node:worker_threads';
 import { InvalidArgumentError } from '../errors.ts';
-import { gradient } from '../gradients/gradient.ts';
 import { solve } from '../solvers/solve.ts';
 import { batchGradient, batchSolve, type BatchJob } from './batch.ts';
 import { triggerTestFault } from './run-shard.ts';
@@ -157,24 +156,9 @@ async function specRun(run: RunSpec, kind: 'solve' | 'grad'): Promise<unknown> {
     return { times: Array.from(sol.t), outputs: Array.from(sol.y), dim: sol.dim, ...names, stats: { ...sol.stats } };
   }
   if (!problem.loss || !problem.data) throw new InvalidArgumentError('spec.data', undefined, 'data to fit the loss to (a grad run needs a loss)');
-  const r = gradient(problem.field, problem.y0, {
-    ...problem.solver,
-    times: problem.data.times,
-    t0: problem.t0,
-    params: problem.params,
-    loss: problem.loss,
-    gradientMethod: problem.gradient.method,
-    keepStages: problem.gradient.keepStages,
-    adjointRtol: problem.gradient.adjointRtol,
-    adjointAtol: problem.gradient.adjointAtol,
-  });
-  return {
-    loss: r.loss,
-    dy0: Array.from(r.dy0),
-    dp: Array.from(r.dp),
-    ...names,
-    stats: { trajectories: 1, accepted: r.stats.accepted, rejected: r.stats.rejected, fEvals: r.stats.fEvals, vjpEvals: r.stats.vjpEvals, checkpoints: r.stats.checkpoints },
-  };
+  // The same evaluation and report as `aca grad` (fit/objective.ts): bitwise the same numbers.
+  const { evaluateProblem, gradientReport, initialTheta } = await import('../fit/objective.ts');
+  return gradientReport(problem, evaluateProblem(problem, initialTheta(problem)));
 }
 
 function jobOf(run: RunSpec): BatchJob {

@@ -8,7 +8,7 @@ import { writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { InvalidArgumentError } from '../errors.ts';
-import { GRADIENT_METHODS, type GradientMethodName } from '../gradients/types.ts';
+import { GRADIENT_METHODS, type GradientMethodName } from '../gradients/settings.ts';
 import { describeBackend, parseBackendChoice, releaseBackend, selectBackend } from './backends.ts';
 import { mnistSplit } from './mnist-data.ts';
 import { buildModel, countParams, type CnnConfig, type ModelKind } from './models.ts';
@@ -107,7 +107,7 @@ export async function runCnn(argv: string[], log: (line: string) => void = conso
 
     const results: CnnRunResult[] = [];
     for (const run of runs) {
-      const model = buildModel(run.kind, { ...config, block: { ...config.block, gradient: run.method ?? 'aca' } });
+      const model = buildModel(run.kind, { ...config, block: { ...config.block, gradient: { method: run.method ?? 'aca' } } });
       const params = countParams(model);
       log(`\n${run.name}: ${params} parameters; ${run.kind === 'odenet' ? `${values.solver} rtol ${values.rtol} atol ${values.atol}, gradient ${run.method}` : 'residual blocks'}`);
       const report = await trainClassifier(model, data, {
