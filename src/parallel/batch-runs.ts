@@ -33,7 +33,7 @@ import type { RunSpec, RunTask } from './run-spec.ts';
 
 /** Keys of a run line given as a problem spec, and as a batch job (run-spec.ts). */
 const SPEC_RUN_KEYS = ['id', 'kind', 'spec', 'data', 'iterations', 'timeoutSeconds', 'testFault'];
-const JOB_RUN_KEYS = ['id', 'kind', 'field', 'solver', 'params', 'loss', 'gradientMethod', 'gradient', 'trajectories', 'shardSize', 'timeoutSeconds', 'testFault'];
+const JOB_RUN_KEYS = ['id', 'kind', 'field', 'solver', 'params', 'loss', 'gradient', 'trajectories', 'shardSize', 'timeoutSeconds', 'testFault'];
 /** Longest per-run time limit: about 24 days, the most a timer may wait. */
 const MAX_TIMEOUT_SECONDS = 2_000_000;
 
