@@ -118,24 +118,10 @@ async function runLocked(options: BatchRunsOptions, entries: RunEntry[]): Promis
   }
   const writeBytes = options.writeSync ?? writeSync;
   const write = (line: RunLine) => {
-    let json: string;
-    try {
-      json = JSON.stringify(line);
-    } catch (error) {
-      // A result too large for one JSON string fails that run (once), not the batch.
-      if (!(error instanceof RangeError) || !line.ok) throw error;
-      json = JSON.stringify({
-        id: line.id,
-        ok: false,
-        kind: line.kind,
-        error: { code: 'ERR_RESULT_TOO_LARGE', message: `the result is too large to write as one JSON line (${error.message})`, attempts: 1 },
-        elapsedMs: line.elapsedMs,
-      } satisfies RunLine);
-      line = { ...line, ok: false };
-    }
-    appendLine(out, json, options.outFile, writeBytes);
+    const record = encodeRecord(line);
+    appendLine(out, record.json, options.outFile, writeBytes);
     done++;
-    if (!line.ok) failed++;
+    if (!record.ok) failed++;
     progress();
   };
   let interrupted = false;
@@ -181,6 +167,26 @@ async function runLocked(options: BatchRunsOptions, entries: RunEntry[]): Promis
     closeSync(out);
   }
   return { total: pending.length, done, failed, skipped, interrupted, outFile: options.outFile, repaired };
+}
+
+/**
+ * A results line as JSON. A result too large for one JSON string (V8 caps strings at about 2^29
+ * characters) fails that run, recorded once, instead of failing the write or the batch.
+ */
+export function encodeRecord(line: RunLine): { json: string; ok: boolean } {
+  try {
+    return { json: JSON.stringify(line), ok: line.ok };
+  } catch (error) {
+    if (!(error instanceof RangeError) || !line.ok) throw error;
+    const failed: RunLine = {
+      id: line.id,
+      ok: false,
+      kind: line.kind,
+      error: { code: 'ERR_RESULT_TOO_LARGE', message: `the result is too large to write as one JSON line (${error.message})`, attempts: 1 },
+      elapsedMs: line.elapsedMs,
+    };
+    return { json: JSON.stringify(failed), ok: false };
+  }
 }
 
 /** Why a time limit is not one, or undefined. */

@@ -16,7 +16,8 @@ import { main } from '../../src/cli/main.ts';
 import { AcaError } from '../../src/errors.ts';
 import { expressionField } from '../../src/fields/expression/compile.ts';
 import { parseCsv } from '../../src/io/csv.ts';
-import { parseRunLine } from '../../src/parallel/batch-runs.ts';
+import { encodeRecord, parseRunLine } from '../../src/parallel/batch-runs.ts';
+import { CheckpointError, readCheckpoint } from '../../src/fit/checkpoint.ts';
 import { csvText, expression, hostileName, runLine, spec } from './hostile.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'aca-props-'));
@@ -204,4 +205,39 @@ describe('hostile input through the real command (child processes)', () => {
       expect(line.error.message).toBe('line 1: unknown key "iteration" (did you mean "iterations"?)');
     }
   }, 60_000);
+});
+
+describe('records and checkpoints that cannot be used as they are', () => {
+  it('a result too large for one JSON string becomes that run\'s failure, not a failed write', () => {
+    const huge = { toJSON: () => { throw new RangeError('Invalid string length'); } };
+    const record = encodeRecord({ id: 'big', ok: true, kind: 'solve', result: huge, elapsedMs: 1 });
+    expect(record.ok).toBe(false);
+    expect(JSON.parse(record.json)).toEqual({
+      id: 'big',
+      ok: false,
+      kind: 'solve',
+      error: { code: 'ERR_RESULT_TOO_LARGE', message: 'the result is too large to write as one JSON line (Invalid string length)', attempts: 1 },
+      elapsedMs: 1,
+    });
+  });
+
+  it.each([
+    ['no theta', { theta: undefined }, '"theta" is not a list of finite numbers'],
+    ['no optimizer state', { optimizer: undefined }, '"optimizer" is not the state of adam'],
+    ['moments shorter than theta', { optimizer: { kind: 'adam', lr: 0.1, t: 1, m: [0], v: [0] } }, 'not as long as theta'],
+    ['no counters', { counters: null }, 'no "counters"'],
+  ])('a checkpoint with the right hash and %s is refused with a CheckpointError', async (_what, change, message) => {
+    const good = {
+      format: 'aca-fit-checkpoint', version: 1, hash: 'h', method: 'adam', iteration: 3, theta: [1, 2], loss: 1, gradient: [0, 0],
+      optimizer: { kind: 'adam', lr: 0.1, t: 3, m: [0, 0], v: [0, 0] }, history: [2, 1.5, 1],
+      counters: { evaluations: 3, fEvals: 10, vjpEvals: 10, accepted: 5, rejected: 0, elapsedMs: 1 }, written: 'now',
+    };
+    const file = join(dir, 'checkpoint.json');
+    writeFileSync(file, JSON.stringify(good));
+    await expect(readCheckpoint(file)).resolves.toMatchObject({ iteration: 3 });
+    writeFileSync(file, JSON.stringify({ ...good, ...change }));
+    const error = await readCheckpoint(file).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CheckpointError);
+    expect((error as Error).message).toContain(message);
+  });
 });
