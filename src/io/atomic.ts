@@ -5,7 +5,7 @@
  * none) and removes the temporary file.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, lstatSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { AcaError } from '../errors.ts';
@@ -25,7 +25,7 @@ export class OutputWriteError extends AcaError {
     super('ERR_OUTPUT', `cannot write '${file}' (${detail})`);
     this.file = file;
     this.errno = errno;
-    this.badPath = errno === 'ENOTDIR' || errno === 'EISDIR' || errno === 'EEXIST' || errno === 'ENAMETOOLONG';
+    this.badPath = errno === undefined || errno === 'ENOTDIR' || errno === 'EISDIR' || errno === 'EEXIST' || errno === 'ENAMETOOLONG';
   }
 }
 
@@ -52,8 +52,24 @@ export async function makeOutputFolder(folder: string): Promise<void> {
   }
 }
 
+/**
+ * Refuses a target that exists and is not a regular file: the rename would replace a device
+ * (/dev/null, as root) or a FIFO with a plain file.
+ */
+export function checkRegularTarget(file: string): void {
+  let stats;
+  try {
+    stats = lstatSync(file);
+  } catch {
+    return; // absent (or unreadable: the write itself will say why)
+  }
+  if (stats.isDirectory()) throw new OutputWriteError(file, Object.assign(new Error('is a folder'), { code: 'EISDIR' }));
+  if (!stats.isFile()) throw new OutputWriteError(file, new Error('not a regular file; give a file path, or - for stdout'));
+}
+
 /** Writes `content` to `file` atomically. */
 export async function writeFileAtomic(file: string, content: string | Uint8Array): Promise<void> {
+  checkRegularTarget(file);
   try {
     await writeAtomic(file, content);
   } catch (error) {
@@ -81,6 +97,7 @@ async function writeAtomic(file: string, content: string | Uint8Array): Promise<
 
 /** The same, synchronously (for exit paths where the event loop may not run again). */
 export function writeFileAtomicSync(file: string, content: string | Uint8Array): void {
+  checkRegularTarget(file);
   try {
     writeAtomicSync(file, content);
   } catch (error) {

@@ -24,7 +24,8 @@ import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, r
 import { dirname, resolve } from 'node:path';
 import { InvalidArgumentError } from '../errors.ts';
 import { closestName } from '../fields/expression/suggest.ts';
-import { writeFileAtomicSync } from '../io/atomic.ts';
+import { checkRegularTarget, writeFileAtomicSync } from '../io/atomic.ts';
+import { readTextFileSync } from '../io/read.ts';
 import { InterruptedError, ResultsWriteError, type WorkerFaultError } from './errors.ts';
 import { lockOutput } from './output-lock.ts';
 import { capMessage } from '../limits.ts';
@@ -34,6 +35,8 @@ import type { RunSpec, RunTask } from './run-spec.ts';
 /** Keys of a run line given as a problem spec, and as a batch job (run-spec.ts). */
 const SPEC_RUN_KEYS = ['id', 'kind', 'spec', 'data', 'iterations', 'timeoutSeconds', 'testFault'];
 const JOB_RUN_KEYS = ['id', 'kind', 'field', 'solver', 'params', 'loss', 'gradient', 'trajectories', 'shardSize', 'timeoutSeconds', 'testFault'];
+/** Bytes of a runs file (a million runs of a few hundred bytes). */
+const MAX_RUNS_BYTES = 1_000_000_000;
 /** Longest per-run time limit: about 24 days, the most a timer may wait. */
 const MAX_TIMEOUT_SECONDS = 2_000_000;
 
@@ -91,6 +94,8 @@ export async function runBatchFile(options: BatchRunsOptions): Promise<BatchRuns
     throw new InvalidArgumentError('timeoutSeconds', options.timeoutSeconds, `a number of seconds in (0, ${MAX_TIMEOUT_SECONDS}]`);
   }
   const entries = readRuns(options.runsFile);
+  // Appended to and read back: a device (/dev/zero reads for ever) or a folder cannot be one.
+  checkRegularTarget(options.outFile);
   // One batch per output at a time: two would both run everything into the same file.
   const lock = lockOutput(options.outFile);
   try {
@@ -241,7 +246,7 @@ export function parseRunLine(raw: string, line: number, folder: string): RunEntr
 function readRuns(file: string): RunEntry[] {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readTextFileSync(file, MAX_RUNS_BYTES);
   } catch (error) {
     throw new InvalidArgumentError('runs file', file, `a readable JSONL file (${(error as Error).message})`);
   }

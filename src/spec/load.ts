@@ -4,10 +4,10 @@
  * data) whose message names the place: `line 3, column 1: ...` for syntax, `path: cause` for
  * content.
  */
-import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { parseCsv, type DataTable } from '../io/csv.ts';
+import { readTextFile } from '../io/read.ts';
 import { MAX_DATA_BYTES, MAX_SPEC_BYTES, MAX_YAML_ALIASES } from '../limits.ts';
 import { SpecError } from './errors.ts';
 import { specIssues } from './issues.ts';
@@ -100,18 +100,10 @@ function inFile<T>(file: string, build: () => T): T {
 
 async function readText(file: string, what: 'spec' | 'data'): Promise<string> {
   try {
-    // Sized before it is read: a multi-gigabyte file would exhaust memory before any check.
-    const limit = what === 'spec' ? MAX_SPEC_BYTES : MAX_DATA_BYTES;
-    const { size } = await stat(file);
-    if (size > limit) {
-      throw new SpecError([{ path: '', message: `${what} file '${file}' is ${size} bytes, more than the limit of ${limit}` }]);
-    }
-    return await readFile(file, 'utf8');
+    // Sized before it is read: a multi-gigabyte file or /dev/zero would exhaust memory first.
+    return await readTextFile(file, what === 'spec' ? MAX_SPEC_BYTES : MAX_DATA_BYTES);
   } catch (error) {
-    if (error instanceof SpecError) throw error;
-    const code = (error as NodeJS.ErrnoException).code;
-    const cause = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (error as Error).message;
-    throw new SpecError([{ path: '', message: `cannot read ${what} file '${file}': ${cause}` }]);
+    throw new SpecError([{ path: '', message: `cannot read ${what} file '${file}': ${(error as Error).message}` }]);
   }
 }
 

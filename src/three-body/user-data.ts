@@ -11,12 +11,12 @@
  *     "units": "au-day-msun",  or  "G": 1.0,        (default G = 1)
  *     "velocityScale": 1 }
  */
-import { readFile } from 'node:fs/promises';
 import { InvalidArgumentError } from '../errors.ts';
 import { CsvError, parseCsv } from '../io/csv.ts';
 import type { Observations } from './observations.ts';
 import { unitSystem, type GravitySystem } from './system.ts';
-import { MAX_BODIES } from '../limits.ts';
+import { MAX_BODIES, MAX_DATA_BYTES, MAX_SPEC_BYTES } from '../limits.ts';
+import { readTextFile } from '../io/read.ts';
 
 export function positionColumns(bodies: number): string[] {
   return Array.from({ length: bodies }, (_, b) => ['x', 'y', 'z'].map((a) => `${a}${b + 1}`)).flat();
@@ -25,10 +25,9 @@ export function positionColumns(bodies: number): string[] {
 export async function readObservations(file: string, bodies: number): Promise<Observations> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = await readTextFile(file, MAX_DATA_BYTES);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new CsvError(file, [{ line: 0, message: `cannot read: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder' : (error as Error).message}` }]);
+    throw new CsvError(file, [{ line: 0, message: `cannot read: ${(error as Error).message}` }]);
   }
   const columns = positionColumns(bodies);
   const table = parseCsv(text, { name: file, columns });
@@ -52,7 +51,7 @@ export interface StartingValues {
 export async function readStartingValues(file: string, windows: number, overrides: { units?: string; G?: number }): Promise<StartingValues> {
   let json: Record<string, unknown>;
   try {
-    json = JSON.parse(await readFile(file, 'utf8'));
+    json = JSON.parse(await readTextFile(file, MAX_SPEC_BYTES));
   } catch (error) {
     throw new InvalidArgumentError('--initial', file, `a readable JSON file (${(error as Error).message})`);
   }
