@@ -221,6 +221,13 @@ async function commandLine(): Promise<void> {
   processCase(C, 'three-body --data missing.csv', ['three-body', '--data', 'missing.csv', '--initial', file('init.json', '{"masses":[1,1],"y0":[0,0,0,1,0,0,0,0,0,0,0,0]}')], 'reject');
   processCase(C, '--weight-base 0', ['three-body', '--weight-base', '0'], 'reject');
   processCase(C, 'negative masses', ['three-body', '--data', file('tb.csv', 't,x1,y1,z1,x2,y2,z2\n0,0,0,0,1,0,0\n1,0,0,0,1,0,0\n'), '--initial', file('neg.json', '{"masses":[-1,1],"y0":[0,0,0,1,0,0,0,0,0,0,0,0]}')], 'reject');
+  // A FIFO: reading one with no writer would block for ever; renaming onto one would replace it.
+  const fifo = join(dir, 'fifo');
+  spawnSync('mkfifo', [fifo]);
+  processCase(C, 'a FIFO as the spec', ['check', fifo], 'reject');
+  processCase(C, 'a FIFO as --out', ['solve', ok, '--out', fifo], 'reject');
+  processCase(C, 'a FIFO as the batch output', ['batch', file('one.jsonl', JSON.stringify({ kind: 'solve', spec: ok }) + '\n'), '--out', fifo], 'reject');
+  processCase(C, 'a FIFO as --data', ['check', ok, '--data', fifo], 'reject');
   processCase(C, '--iterations -1', ['fit', ok, '--iterations', '-1'], 'reject', undefined);
   processCase(C, 'unknown command', ['frobnicate'], 'reject');
   processCase(C, 'checkpoint with the right hash, fields missing', ['fit', ...(await brokenCheckpoint())], 'reject');

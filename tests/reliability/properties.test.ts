@@ -241,3 +241,18 @@ describe('records and checkpoints that cannot be used as they are', () => {
     expect((error as Error).message).toContain(message);
   });
 });
+
+describe('paths that are not regular files', () => {
+  it('a FIFO as a spec, as data and as an output is refused before any read or write (no hang, exit 2)', async () => {
+    const fifo = join(dir, 'fifo');
+    spawnSync('mkfifo', [fifo]);
+    const ok = join(dir, 'fifo-ok.yaml');
+    writeFileSync(ok, 'model: { states: [x], equations: { x: -x } }\ninitial: { x: 1 }\ntimes: [0, 1]\n');
+    const asSpec = await run(['check', fifo]);
+    expect(asSpec).toMatchObject({ code: 2, stderr: `aca check: cannot read spec file '${fifo}': not a regular file\n` });
+    const asData = await run(['check', ok, '--data', fifo]);
+    expect(asData.stderr).toBe(`aca check: cannot read data file '${fifo}': not a regular file\n`);
+    const asOut = await run(['solve', ok, '--out', fifo]);
+    expect(asOut).toMatchObject({ code: 2, stderr: `aca solve: cannot write '${fifo}' (not a regular file; give a file path, or - for stdout)\n` });
+  });
+});
