@@ -38,7 +38,7 @@ const JOB_RUN_KEYS = ['id', 'kind', 'field', 'solver', 'params', 'loss', 'gradie
 /** Bytes of a runs file (a million runs of a few hundred bytes). */
 const MAX_RUNS_BYTES = 1_000_000_000;
 /** Longest per-run time limit: about 24 days, the most a timer may wait. */
-const MAX_TIMEOUT_SECONDS = 2_000_000;
+export const MAX_TIMEOUT_SECONDS = 2_000_000;
 
 export interface BatchRunsOptions extends PoolOptions {
   readonly runsFile: string;

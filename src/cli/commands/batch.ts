@@ -6,7 +6,7 @@
  * lines only); rerunning the same command resumes. A second Ctrl-C exits at once, which also
  * leaves only complete lines (each is written by one write and fsync'd).
  */
-import { runBatchFile } from '../../parallel/batch-runs.ts';
+import { MAX_TIMEOUT_SECONDS, runBatchFile } from '../../parallel/batch-runs.ts';
 import { closePool, defaultWorkers, resolveWorkers } from '../../parallel/pool.ts';
 import { EXIT_FAILURE, EXIT_OK, exitCodeFor, intOption, numberOption, parseCommandArgs, UsageError } from '../args.ts';
 import type { Command } from '../command.ts';
@@ -71,7 +71,9 @@ export const batch: Command = {
     if (!outFile) throw new UsageError('aca batch: missing --out RESULTS.jsonl (see aca batch --help)');
     const workers = resolveWorkers(intOption('batch', 'workers', values.workers), '--workers');
     const timeoutSeconds = numberOption('batch', 'timeout', values.timeout) ?? DEFAULT_TIMEOUT_SECONDS;
-    if (!(timeoutSeconds > 0)) throw new UsageError(`aca batch: --timeout must be a number of seconds > 0, got '${values.timeout}'`);
+    if (!(timeoutSeconds > 0 && timeoutSeconds <= MAX_TIMEOUT_SECONDS)) {
+      throw new UsageError(`aca batch: --timeout must be a number of seconds in (0, ${MAX_TIMEOUT_SECONDS}], got '${values.timeout}'`);
+    }
     const maxMemoryMb = intOption('batch', 'max-memory', values['max-memory']) ?? DEFAULT_MAX_MEMORY_MB;
     if (maxMemoryMb < 64) throw new UsageError(`aca batch: --max-memory must be at least 64 (MB), got '${values['max-memory']}'`);
 
