@@ -32,6 +32,21 @@ export const MAX_SPEC_BYTES = 10_000_000;
 export const MAX_YAML_ALIASES = 100;
 /** Bytes of a data file: about 10 million cells as text. */
 export const MAX_DATA_BYTES = 500_000_000;
+/** Nesting of arrays and objects in a spec or a batch run line (a spec needs about 5). */
+export const MAX_VALUE_DEPTH = 64;
+
+/** Whether a plain value nests deeper than `max` (iterative: the value may be deeper than the stack). */
+export function nestedDeeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth >= max) return true;
+    for (const child of Object.values(v)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
 /** Characters of an error message: a list of a million names would flood the terminal. */
 export const MAX_MESSAGE_LENGTH = 2_000;
 

@@ -28,7 +28,7 @@ import { checkRegularTarget, writeFileAtomicSync } from '../io/atomic.ts';
 import { readTextFileSync } from '../io/read.ts';
 import { InterruptedError, ResultsWriteError, type WorkerFaultError } from './errors.ts';
 import { lockOutput } from './output-lock.ts';
-import { capMessage } from '../limits.ts';
+import { capMessage, MAX_VALUE_DEPTH, nestedDeeperThan } from '../limits.ts';
 import { runTasks, type PoolOptions } from './pool.ts';
 import type { RunSpec, RunTask } from './run-spec.ts';
 
@@ -232,6 +232,8 @@ export function parseRunLine(raw: string, line: number, folder: string): RunEntr
     return invalid(line, 'ERR_INVALID_JSON', (error as Error).message);
   }
   if (run === null || typeof run !== 'object' || Array.isArray(run)) return invalid(line, 'ERR_INVALID_RUN', 'a run is a JSON object with a "kind"');
+  // The worker's structured clone and the spec's checks recurse through the value.
+  if (nestedDeeperThan(run, MAX_VALUE_DEPTH)) return invalid(line, 'ERR_INVALID_RUN', `nested more than ${MAX_VALUE_DEPTH} levels deep`);
   const id = (run as RunSpec).id;
   if (id !== undefined && typeof id !== 'string' && !(typeof id === 'number' && Number.isFinite(id))) {
     return invalid(line, 'ERR_INVALID_RUN', '"id" must be a string or a number');

@@ -8,7 +8,7 @@ import { basename, dirname, extname, resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { parseCsv, type DataTable } from '../io/csv.ts';
 import { readTextFile } from '../io/read.ts';
-import { MAX_DATA_BYTES, MAX_SPEC_BYTES, MAX_YAML_ALIASES } from '../limits.ts';
+import { MAX_DATA_BYTES, MAX_SPEC_BYTES, MAX_VALUE_DEPTH, MAX_YAML_ALIASES, nestedDeeperThan } from '../limits.ts';
 import { SpecError } from './errors.ts';
 import { specIssues } from './issues.ts';
 import { resolveModel } from './model.ts';
@@ -20,6 +20,10 @@ export function parseSpec(value: unknown, file?: string): Spec {
   if (value === null || value === undefined) throw new SpecError([{ path: '', message: 'the spec is empty' }], file);
   if (typeof value !== 'object' || Array.isArray(value)) {
     throw new SpecError([{ path: '', message: `expected a map of keys (model, initial, params, ...), got ${show(value)}` }], file);
+  }
+  // zod, and the messages that quote values, recurse through the value.
+  if (nestedDeeperThan(value, MAX_VALUE_DEPTH)) {
+    throw new SpecError([{ path: '', message: `nested more than ${MAX_VALUE_DEPTH} levels deep (a spec needs a few)` }], file);
   }
   const result = SpecSchema.safeParse(value, { reportInput: true });
   if (!result.success) throw new SpecError(specIssues(result.error.issues), file);

@@ -91,6 +91,13 @@ const validModel = fc.record({
   return { states, params, equations };
 });
 
+/** An array nested n deep, built without recursion. */
+const deepArray = (n: number): unknown => {
+  let v: unknown = 1;
+  for (let i = 0; i < n; i++) v = [v];
+  return v;
+};
+
 const times = fc.oneof(
   fc.array(anyNumber, { maxLength: 4 }),
   fc.record({ start: anyNumber, stop: anyNumber, count: fc.constantFrom(2, 10, 1e8, 1e12, 0, 2.5) }),
@@ -101,7 +108,7 @@ const times = fc.oneof(
 const hostileSpec: fc.Arbitrary<Record<string, unknown>> = fc.record(
   {
     model: fc.oneof({ arbitrary: validModel, weight: 3 }, { arbitrary: equationModel, weight: 2 }, { arbitrary: builtinModel, weight: 1 }),
-    initial: fc.oneof(nameRecord(anyNumber), fc.array(anyNumber, { maxLength: 3 }), fc.constant([1, 0.5]), fc.constant([1, 0.5, 0])),
+    initial: fc.oneof(nameRecord(anyNumber), fc.array(anyNumber, { maxLength: 3 }), fc.constant([1, 0.5]), fc.constant([1, 0.5, 0]), fc.constant(deepArray(200))),
     params: fc.oneof(nameRecord(fc.oneof(anyNumber, fc.record({ value: anyNumber, bounds: fc.constant([0, 10]) }))), fc.constant({ k: { value: 1, bounds: [0, 10] } })),
     times,
     t0: anyNumber,
@@ -151,7 +158,7 @@ export const csvText: fc.Arbitrary<string> = fc.oneof(shapedCsv, fc
 /** A line of a batch runs file. */
 export const runLine: fc.Arbitrary<string> = fc.oneof(
   fc.string(),
-  fc.constantFrom('{', '[]', 'null', '42', '"x"', '{"kind": 1}', '{}', '# comment', ''),
+  fc.constantFrom('{', '[]', 'null', '42', '"x"', '{"kind": 1}', '{}', '# comment', '', `{"kind":"solve","spec":{"model":${'['.repeat(50_000)}${']'.repeat(50_000)}}}`),
   fc
     .record(
       {
