@@ -175,6 +175,9 @@ async function namedInputs(): Promise<void> {
     ['nn(x, y)[1]2', "model: { states: [x, y], network: { sizes: [2, 4, 2] }, equations: { x: 'nn(x, y)[1]2', y: '-y' } }\ninitial: { x: 1, y: 1 }\n"],
     ['a misspelt key', EQ('-x', 'solver: { rtoll: 1e-6 }\n')],
     ['an Infinity in the spec', EQ('-x', 't0: .inf\n')],
+    ['a JSON spec nested 100,000 deep', `{"model": ${'['.repeat(100_000)}${']'.repeat(100_000)}}`],
+    ['a YAML spec nested 200 deep', `model: { states: [x], equations: { x: -x } }\ninitial: ${'['.repeat(200)}1${']'.repeat(200)}\n`],
+    ['a spec over 10 MB', `# ${'x'.repeat(10_000_100)}\n${EQ('-x')}`],
   ];
   for (const [what, text] of cases) await commandCase(c, what, ['check', file(`named-${what.replace(/\W/g, '_')}.yaml`, text)], 'reject');
   const csv = (what: string, data: string) => commandCase('named hostile data (aca check --data)', what, ['check', file('lv.yaml', EQ('-x')), '--data', file(`${what.replace(/\W/g, '_')}.csv`, data)], 'reject');
