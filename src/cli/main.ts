@@ -8,6 +8,8 @@ import { readFileSync } from 'node:fs';
 import { AcaError } from '../errors.ts';
 import { CsvError } from '../io/csv.ts';
 import { SpecError } from '../spec/errors.ts';
+import { capMessage } from '../limits.ts';
+import { describeErrno } from '../parallel/errors.ts';
 import { EXIT_BAD_INPUT, exitCodeFor, UsageError } from './args.ts';
 import type { Command } from './command.ts';
 import { batch } from './commands/batch.ts';
@@ -23,7 +25,9 @@ import { processIO, type CliIO } from './io.ts';
 export const COMMANDS: readonly Command[] = [threeBody, check, solve, grad, fit, batch, cnn, demo];
 
 export async function main(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
-  const [name, ...rest] = argv;
+  // --debug anywhere (or ACA_DEBUG=1) adds the stack to an error; the commands never see it.
+  const debug = argv.includes('--debug') || process.env.ACA_DEBUG === '1';
+  const [name, ...rest] = argv.filter((arg) => arg !== '--debug');
   if (name === undefined) {
     io.stderr.write(usage());
     return EXIT_BAD_INPUT;
@@ -45,12 +49,25 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
     }
     return await command.run(rest, io);
   } catch (error) {
-    io.stderr.write(describeError(name, error) + '\n');
-    return exitCodeFor(error);
+    // The one error boundary: a message (capped, so that no input can flood the terminal), the
+    // stack only when asked for.
+    io.stderr.write(capMessage(describeError(name, error), MAX_ERROR_OUTPUT) + '\n');
+    if (debug) io.stderr.write(`${(error as Error)?.stack ?? String(error)}\n`);
+    return errorExitCode(error);
   }
 }
 
-function describeError(command: string, error: unknown): string {
+/** Characters of an error on stderr (a spec's issues are capped one by one before this). */
+const MAX_ERROR_OUTPUT = 4000;
+
+/** Exit code of an error: the library's classes by exitCodeFor; a bad output path is bad input. */
+export function errorExitCode(error: unknown): number {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  if (!(error instanceof AcaError) && (code === 'ENOTDIR' || code === 'EISDIR')) return EXIT_BAD_INPUT;
+  return exitCodeFor(error);
+}
+
+export function describeError(command: string, error: unknown): string {
   if (error instanceof UsageError) return error.message;
   if (error instanceof SpecError) {
     // A problem with the file as a whole (unreadable, empty, YAML syntax) reads as one line.
@@ -61,9 +78,23 @@ function describeError(command: string, error: unknown): string {
   }
   if (error instanceof CsvError) return `aca ${command}: invalid data:\n${indent(error.message)}`;
   if (error instanceof AcaError) return `aca ${command}: ${error.message}`;
-  // Not one of ours: a bug or an I/O failure; the stack helps either way.
-  const e = error as Error;
-  return `aca ${command}: ${e?.stack ?? String(error)}`;
+  const e = error as NodeJS.ErrnoException | null;
+  // A system error (a write to a full disk, a read-only folder, a path through a file).
+  if (typeof e?.code === 'string' && /^E[A-Z]+$/.test(e.code) && typeof e.syscall === 'string') {
+    const where = e.path ? ` '${e.path}'` : '';
+    return `aca ${command}: cannot ${e.syscall}${where}: ${e.code} (${describeErrno(e.code)})`;
+  }
+  if (error instanceof RangeError) {
+    // Stack overflows and allocation limits: an input beyond what the checks foresaw.
+    return `aca ${command}: input too large or too deeply nested to process (RangeError: ${oneLine(error.message)}) [ERR_RANGE]`;
+  }
+  // Not one of ours: a bug. One line; --debug adds the stack.
+  const what = error instanceof Error ? `${error.name}: ${oneLine(error.message)}` : oneLine(String(error));
+  return `aca ${command}: internal error: ${what} [${typeof e?.code === 'string' ? e.code : 'ERR_INTERNAL'}] (run with --debug for the stack)`;
+}
+
+function oneLine(text: string): string {
+  return text.split('\n')[0];
 }
 
 function indent(text: string): string {

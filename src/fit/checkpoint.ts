@@ -87,7 +87,43 @@ export async function readCheckpoint(file: string): Promise<FitCheckpoint | unde
   if (value?.format !== CHECKPOINT_FORMAT || value.version !== CHECKPOINT_VERSION) {
     throw new CheckpointError(file, `not an aca fit checkpoint (version ${CHECKPOINT_VERSION}); delete it to start over`);
   }
+  const problem = shapeProblem(value);
+  if (problem !== undefined) throw new CheckpointError(file, `${problem}; delete it to start over`);
   return value;
+}
+
+/**
+ * What is wrong with a checkpoint's fields, or undefined. A file with the right format and hash
+ * may still be hand-edited or cut short: every field the loop reads is checked before it is used.
+ */
+function shapeProblem(c: FitCheckpoint): string | undefined {
+  const numbers = (v: unknown, nullable = false) =>
+    (nullable && v === null) || (Array.isArray(v) && v.every((x) => typeof x === 'number' && Number.isFinite(x)));
+  if (typeof c.hash !== 'string') return 'no "hash"';
+  if (c.method !== 'adam' && c.method !== 'lbfgs') return `"method" is ${JSON.stringify(c.method)}, not 'adam' or 'lbfgs'`;
+  if (!Number.isInteger(c.iteration) || c.iteration < 0) return `"iteration" is ${JSON.stringify(c.iteration)}, not an integer >= 0`;
+  if (!numbers(c.theta)) return '"theta" is not a list of finite numbers';
+  if (!(c.loss === null || (typeof c.loss === 'number' && Number.isFinite(c.loss)))) return '"loss" is not a finite number or null';
+  if (!numbers(c.gradient, true) || (c.gradient !== null && c.gradient.length !== c.theta.length)) {
+    return '"gradient" is not null or a list of finite numbers as long as theta';
+  }
+  if (!Array.isArray(c.history) || !c.history.every((x) => typeof x === 'number')) return '"history" is not a list of numbers';
+  const counters = c.counters as unknown as Record<string, unknown> | null;
+  if (counters === null || typeof counters !== 'object') return 'no "counters"';
+  for (const key of ['evaluations', 'fEvals', 'vjpEvals', 'accepted', 'rejected', 'elapsedMs']) {
+    if (typeof counters[key] !== 'number' || !Number.isFinite(counters[key])) return `"counters.${key}" is not a number`;
+  }
+  const o = c.optimizer as unknown as Record<string, unknown> | null;
+  if (o === null || typeof o !== 'object' || o.kind !== c.method) return `"optimizer" is not the state of ${c.method}`;
+  const n = c.theta.length;
+  if (c.method === 'adam') {
+    if (typeof o.lr !== 'number' || !Number.isInteger(o.t) || !numbers(o.m) || !numbers(o.v)) return '"optimizer" lacks lr, t, m or v';
+    if ((o.m as number[]).length !== n || (o.v as number[]).length !== n) return '"optimizer.m" and "optimizer.v" are not as long as theta';
+  } else {
+    const pairs = (v: unknown) => Array.isArray(v) && v.every((row) => numbers(row) && (row as number[]).length === n);
+    if (!pairs(o.s) || !pairs(o.y) || (o.s as unknown[]).length !== (o.y as unknown[]).length) return '"optimizer" lacks s or y pairs as long as theta';
+  }
+  return undefined;
 }
 
 function nullIfNaN(v: number): number | null {

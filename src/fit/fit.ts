@@ -21,6 +21,7 @@ import { fittedBounds, fromFitted } from '../spec/values.ts';
 import { Adam, type AdamState } from './adam.ts';
 import { CheckpointError, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, readCheckpoint, writeCheckpoint, type FitCheckpoint, type FitCounters } from './checkpoint.ts';
 import { LBFGS, type LBFGSState } from './lbfgs.ts';
+import { OutputWriteError } from '../io/atomic.ts';
 import { evaluateProblem, initialTheta, valuesAt } from './objective.ts';
 
 export interface FitEvaluation {
@@ -164,6 +165,9 @@ export async function fit(problem: Problem, options: FitOptions = {}): Promise<F
       if (resume === 'require') throw new CheckpointError(file, `${why}; delete it or start without --resume`);
       ignoredCheckpoint = why;
       options.log?.(`not resuming from ${file}: ${why}; starting over`);
+    } else if (saved && (saved.theta.length !== theta.length || saved.method !== settings.method)) {
+      // The hash matched, so the file was edited: refuse it rather than resume a different fit.
+      throw new CheckpointError(file, `holds ${saved.theta.length} ${saved.method} values, the fit has ${theta.length} (${settings.method}); delete it to start over`);
     } else if (saved) {
       theta = Float64Array.from(saved.theta);
       iteration = saved.iteration;
@@ -178,6 +182,21 @@ export async function fit(problem: Problem, options: FitOptions = {}): Promise<F
     }
   }
 
+  // A checkpoint that cannot be written (a full disk, a read-only folder) must not cost the fit
+  // itself: say so once and go on without checkpoints.
+  let checkpointing = checkpointFile !== undefined;
+  const saveCheckpoint = async (): Promise<boolean> => {
+    if (!checkpointing) return false;
+    try {
+      await writeCheckpoint(checkpointFile!, snapshot());
+      return true;
+    } catch (error) {
+      if (!(error instanceof OutputWriteError)) throw error;
+      checkpointing = false;
+      options.log?.(`warning: ${error.message}; the fit goes on without checkpoints`);
+      return false;
+    }
+  };
   const snapshot = (): FitCheckpoint => ({
     format: CHECKPOINT_FORMAT,
     version: CHECKPOINT_VERSION,
@@ -223,8 +242,8 @@ export async function fit(problem: Problem, options: FitOptions = {}): Promise<F
     }
     await nextTurn();
     if (options.signal?.aborted) {
-      if (checkpointFile) await writeCheckpoint(checkpointFile, snapshot());
-      throw new FitInterruptedError(iteration, checkpointFile);
+      const saved = await saveCheckpoint();
+      throw new FitInterruptedError(iteration, saved ? checkpointFile : undefined);
     }
     if (adam) {
       adam.step(theta, current.g);
@@ -249,7 +268,7 @@ export async function fit(problem: Problem, options: FitOptions = {}): Promise<F
         break;
       }
     }
-    if (checkpointFile && iteration % every === 0) await writeCheckpoint(checkpointFile, snapshot());
+    if (iteration % every === 0) await saveCheckpoint();
     // Adam reports once it has evaluated the new point, at the loop's top.
     if (!adam) {
       progress();

@@ -62,7 +62,7 @@ export interface BatchJob {
 }
 
 export interface TestFault {
-  readonly kind: 'throw' | 'exit' | 'oom';
+  readonly kind: 'throw' | 'exit' | 'oom' | 'hang';
   readonly shard: number | 'all';
   /** Index inside the shard of the trajectory where it fails (default: the middle one). */
   readonly at?: number;

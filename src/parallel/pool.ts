@@ -46,6 +46,11 @@ export interface RunTasksOptions<R> extends PoolOptions {
   onRetry?(index: number, error: WorkerFaultError): void;
   /** Retries of a failed task (default 1). */
   readonly retries?: number;
+  /**
+   * Wall-clock limit of task `index` in ms (undefined: none). A task past it has its worker ended
+   * (the pool replaces it) and fails with ERR_RUN_TIMEOUT, without a retry.
+   */
+  timeoutMs?(index: number): number | undefined;
   readonly signal?: AbortSignal;
   /** Names the job in an InterruptedError (default 'the job'). */
   readonly what?: string;
@@ -91,18 +96,26 @@ export async function runTasks<R>(options: RunTasksOptions<R>): Promise<void> {
   };
   const runOne = async (index: number): Promise<void> => {
     for (let attempt = 0; ; attempt++) {
-      let fault: WorkerFaultError;
+      let fault!: WorkerFaultError; // set on every path that reaches the retry below
+      let reply: WorkerReply<R> | undefined;
+      const limitMs = options.timeoutMs?.(index);
+      const timer = limitMs === undefined ? undefined : AbortSignal.timeout(limitMs);
       try {
-        const reply = (await entry.pool.run(options.task(index, attempt), { signal: stop.signal })) as WorkerReply<R>;
+        const signal = timer ? AbortSignal.any([stop.signal, timer]) : stop.signal;
+        reply = (await entry.pool.run(options.task(index, attempt), { signal })) as WorkerReply<R>;
+      } catch (error) {
+        if (stop.signal.aborted) return; // the job is stopping; this task's outcome no longer matters
+        fault = timer?.aborted ? timeoutFault(limitMs!) : poolFault(error);
+      }
+      if (reply !== undefined) {
         if (stop.signal.aborted) return;
+        // Outside the try: an error of the callback (the main thread's write failing) is not the
+        // worker's fault, and must stop the job rather than be retried as one.
         if (reply.ok) {
           options.onResult(index, reply.value);
           return;
         }
         fault = fromWorkerErrorInfo(reply.error as WorkerErrorInfo);
-      } catch (error) {
-        if (stop.signal.aborted) return; // the job is stopping; this task's outcome no longer matters
-        fault = poolFault(error);
       }
       if (attempt < retries && !fault.deterministic) {
         options.onRetry?.(index, fault);
@@ -208,6 +221,13 @@ function acquirePool(workers: number, resourceLimits: ResourceLimits | undefined
   current = { pool, threads, limitsKey, active: 0 };
   installSigintListener();
   return current;
+}
+
+/** A task past its time limit: deterministic enough that a retry would only double the wait. */
+function timeoutFault(limitMs: number): WorkerFaultError {
+  return new WorkerFaultError('ERR_RUN_TIMEOUT', `the run took longer than its time limit of ${limitMs / 1000} s (its worker was stopped)`, {
+    deterministic: true,
+  });
 }
 
 /** Piscina's rejection of a task whose worker died, as a WorkerFaultError. */

@@ -193,6 +193,9 @@ export function triggerTestFault(kind: TestFault['kind'], where: string): void {
       throw new Error(`test fault: ${where} threw`);
     case 'exit':
       process.exit(3);
+    case 'hang':
+      // Busy, not waiting: a timeout must be able to stop a worker that never yields.
+      for (;;);
     case 'oom': {
       const limit = resourceLimits.maxOldGenerationSizeMb;
       if (!(limit !== undefined && limit > 0 && limit <= 512)) {
@@ -202,6 +205,6 @@ export function triggerTestFault(kind: TestFault['kind'], where: string): void {
       for (;;) hog.push(new Array(1 << 20).fill(hog.length + 0.5));
     }
     default:
-      throw new InvalidArgumentError('testFault.kind', kind, "'throw', 'exit' or 'oom'");
+      throw new InvalidArgumentError('testFault.kind', kind, "'throw', 'exit', 'oom' or 'hang'");
   }
 }

@@ -47,7 +47,7 @@ export interface RunSpec {
 }
 
 export interface RunTestFault {
-  readonly kind: 'throw' | 'exit' | 'oom';
+  readonly kind: 'throw' | 'exit' | 'oom' | 'hang';
   readonly attempts?: number | 'always';
 }
 
@@ -162,7 +162,7 @@ async function specRun(run: RunSpec, kind: 'solve' | 'grad'): Promise<unknown> {
 }
 
 function jobOf(run: RunSpec): BatchJob {
-  const { id: _id, kind: _kind, testFault: _fault, shardSize: _shardSize, ...job } = run;
+  const { id: _id, kind: _kind, testFault: _fault, shardSize: _shardSize, timeoutSeconds: _timeout, ...job } = run;
   return job as unknown as BatchJob;
 }
 

@@ -6,6 +6,14 @@ import { InvalidArgumentError } from '../errors.ts';
 import type { Field } from '../fields/field.ts';
 import { DEFAULT_CONTROLLER, type ControllerOptions } from './controller.ts';
 import { getMethod, type PreparedMethod } from './methods.ts';
+import { closestName } from '../fields/expression/suggest.ts';
+import { MAX_OUTPUT_VALUES, MAX_TIMES } from '../limits.ts';
+
+/**
+ * The smallest relative tolerance: near machine epsilon the error estimate is rounding noise and
+ * the controller shrinks the step until it underflows. 1e-14 is about 45 eps.
+ */
+export const MIN_RTOL = 1e-14;
 
 export type Tolerance = number | ArrayLike<number>;
 
@@ -71,8 +79,16 @@ export function resolveOptions(field: Field, y0: ArrayLike<number>, opts: SolveO
   for (let i = 0; i < d; i++) {
     if (!Number.isFinite(y0[i])) throw new InvalidArgumentError(`y0[${i}]`, y0[i], 'a finite number');
   }
+  // A string has a length and indexable characters: '01' would pass as [0, 1].
+  if (typeof opts.times === 'string') throw new InvalidArgumentError('times', opts.times, 'an array of numbers (not a string)');
+  if (opts.times != null && opts.times.length > MAX_TIMES) {
+    throw new InvalidArgumentError('times', `${opts.times.length} output times`, `at most ${MAX_TIMES}`);
+  }
   const times = toFloat64('times', opts.times);
   if (times.length === 0) throw new InvalidArgumentError('times', opts.times, 'at least one output time');
+  if (times.length * d > MAX_OUTPUT_VALUES) {
+    throw new InvalidArgumentError('times', `${times.length} output times x ${d} states`, `at most ${MAX_OUTPUT_VALUES} output values`);
+  }
   const t0 = opts.t0 ?? times[0];
   finite('t0', t0);
   const last = times[times.length - 1];
@@ -97,13 +113,8 @@ export function resolveOptions(field: Field, y0: ArrayLike<number>, opts: SolveO
   if (params.length !== field.nParams) {
     throw new InvalidArgumentError('params', opts.params, `an array of length ${field.nParams} (the field's parameter count)`);
   }
-  const rtol = tolerance('rtol', opts.rtol ?? 1e-6, d);
-  const atol = tolerance('atol', opts.atol ?? 1e-9, d);
-  for (let i = 0; i < d; i++) {
-    if (!(rtol[i] > 0) && !(atol[i] > 0)) {
-      throw new InvalidArgumentError(`rtol[${i}]`, rtol[i], 'rtol and atol must not both be zero for a component');
-    }
-  }
+  const rtol = tolerance('rtol', opts.rtol ?? 1e-6, d, MIN_RTOL, `a finite number >= ${MIN_RTOL}`);
+  const atol = tolerance('atol', opts.atol ?? 1e-9, d, Number.MIN_VALUE, 'a finite number > 0');
 
   let dt = NaN;
   if (!method.adaptive) {
@@ -142,7 +153,21 @@ export function resolveOptions(field: Field, y0: ArrayLike<number>, opts: SolveO
   };
 }
 
+const CONTROLLER_KEYS = Object.keys(DEFAULT_CONTROLLER);
+
 function resolveController(c: SolveOptions['controller']): ControllerOptions {
+  if (c != null && typeof c === 'object') {
+    // A misspelt key (factorMaxx) would otherwise be ignored and its default used.
+    for (const key of Object.keys(c)) {
+      if (!CONTROLLER_KEYS.includes(key)) {
+        const guess = closestName(key, CONTROLLER_KEYS);
+        const hint = guess ? `did you mean '${guess}'?` : `the options are ${CONTROLLER_KEYS.join(', ')}`;
+        throw new InvalidArgumentError(`controller.${key}`, (c as Record<string, unknown>)[key], `unknown controller option; ${hint}`);
+      }
+    }
+  } else if (c !== undefined && typeof c !== 'string') {
+    throw new InvalidArgumentError('controller', c, "'integral', 'pi' or an object of controller options");
+  }
   const base = typeof c === 'string' ? { ...DEFAULT_CONTROLLER, kind: c } : { ...DEFAULT_CONTROLLER, ...(c ?? {}) };
   if (base.kind !== 'integral' && base.kind !== 'pi') {
     throw new InvalidArgumentError('controller', base.kind, "'integral' or 'pi'");
@@ -165,7 +190,7 @@ function positive(name: string, v: unknown): number {
 }
 
 function toFloat64(name: string, v: ArrayLike<number> | undefined): Float64Array {
-  if (v == null || typeof (v as ArrayLike<number>).length !== 'number') {
+  if (v == null || typeof v === 'string' || typeof (v as ArrayLike<number>).length !== 'number') {
     throw new InvalidArgumentError(name, v, 'an array of numbers');
   }
   const out = Float64Array.from(v);
@@ -175,15 +200,15 @@ function toFloat64(name: string, v: ArrayLike<number> | undefined): Float64Array
   return out;
 }
 
-function tolerance(name: string, v: Tolerance, d: number): Float64Array {
+function tolerance(name: string, v: Tolerance, d: number, min: number, allowed: string): Float64Array {
   if (typeof v === 'number') {
-    if (!(v >= 0) || !Number.isFinite(v)) throw new InvalidArgumentError(name, v, 'a finite number >= 0');
+    if (!(v >= min) || !Number.isFinite(v)) throw new InvalidArgumentError(name, v, allowed);
     return new Float64Array(d).fill(v);
   }
   const arr = toFloat64(name, v);
   if (arr.length !== d) throw new InvalidArgumentError(name, v, `a number or an array of length ${d}`);
   for (let i = 0; i < d; i++) {
-    if (arr[i] < 0) throw new InvalidArgumentError(`${name}[${i}]`, arr[i], 'a finite number >= 0');
+    if (!(arr[i] >= min)) throw new InvalidArgumentError(`${name}[${i}]`, arr[i], allowed);
   }
   return arr;
 }

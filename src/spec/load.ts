@@ -4,10 +4,11 @@
  * data) whose message names the place: `line 3, column 1: ...` for syntax, `path: cause` for
  * content.
  */
-import { readFile } from 'node:fs/promises';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { parseCsv, type DataTable } from '../io/csv.ts';
+import { readTextFile } from '../io/read.ts';
+import { MAX_DATA_BYTES, MAX_SPEC_BYTES, MAX_VALUE_DEPTH, MAX_YAML_ALIASES, nestedDeeperThan } from '../limits.ts';
 import { SpecError } from './errors.ts';
 import { specIssues } from './issues.ts';
 import { resolveModel } from './model.ts';
@@ -20,6 +21,10 @@ export function parseSpec(value: unknown, file?: string): Spec {
   if (typeof value !== 'object' || Array.isArray(value)) {
     throw new SpecError([{ path: '', message: `expected a map of keys (model, initial, params, ...), got ${show(value)}` }], file);
   }
+  // zod, and the messages that quote values, recurse through the value.
+  if (nestedDeeperThan(value, MAX_VALUE_DEPTH)) {
+    throw new SpecError([{ path: '', message: `nested more than ${MAX_VALUE_DEPTH} levels deep (a spec needs a few)` }], file);
+  }
   const result = SpecSchema.safeParse(value, { reportInput: true });
   if (!result.success) throw new SpecError(specIssues(result.error.issues), file);
   return result.data;
@@ -27,15 +32,26 @@ export function parseSpec(value: unknown, file?: string): Spec {
 
 /** Parses spec text (YAML or JSON) and validates it. */
 export function parseSpecText(text: string, file?: string): Spec {
+  if (text.length > MAX_SPEC_BYTES) {
+    throw new SpecError([{ path: '', message: `${text.length} characters, more than the limit of ${MAX_SPEC_BYTES} for a spec` }], file);
+  }
   let value: unknown;
   try {
-    value = parseYaml(text, { prettyErrors: false, merge: false });
+    // maxAliasCount bounds what aliases may expand to (an alias bomb is a few lines).
+    value = parseYaml(text, { prettyErrors: false, merge: false, maxAliasCount: MAX_YAML_ALIASES, uniqueKeys: true });
   } catch (error) {
     if (error instanceof YAMLParseError) {
       const where = error.pos ? `${lineAndColumn(text, error.pos[0])}: ` : '';
       throw new SpecError([{ path: '', message: `${where}${error.message.split('\n')[0]}` }], file);
     }
-    throw error;
+    // The yaml package throws a ReferenceError for too many aliases, a RangeError for too deep
+    // nesting: both are this input's fault.
+    const cause = error instanceof ReferenceError && /alias/i.test(error.message)
+      ? `too many YAML aliases (the limit is ${MAX_YAML_ALIASES})`
+      : error instanceof RangeError
+        ? 'nested too deeply to read'
+        : (error as Error).message;
+    throw new SpecError([{ path: '', message: `cannot read the YAML: ${cause}` }], file);
   }
   return parseSpec(value, file);
 }
@@ -88,11 +104,10 @@ function inFile<T>(file: string, build: () => T): T {
 
 async function readText(file: string, what: 'spec' | 'data'): Promise<string> {
   try {
-    return await readFile(file, 'utf8');
+    // Sized before it is read: a multi-gigabyte file or /dev/zero would exhaust memory first.
+    return await readTextFile(file, what === 'spec' ? MAX_SPEC_BYTES : MAX_DATA_BYTES);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const cause = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (error as Error).message;
-    throw new SpecError([{ path: '', message: `cannot read ${what} file '${file}': ${cause}` }]);
+    throw new SpecError([{ path: '', message: `cannot read ${what} file '${file}': ${(error as Error).message}` }]);
   }
 }
 

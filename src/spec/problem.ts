@@ -27,6 +27,8 @@ import { modelStateNames, resolveModel, type ResolvedModel, type ResolvedNetwork
 import { compileObservations, type Observation } from './observations.ts';
 import type { ForecastSpec, OptimizerSpec, Spec, TrainingSpec } from './schema.ts';
 import { resolveValues, type FreeValue, type ResolvedValues } from './values.ts';
+import { ownValue } from '../util/own.ts';
+import { MAX_OUTPUT_VALUES } from '../limits.ts';
 
 export interface Series {
   /** The data column's name: a state or an observation. */
@@ -90,6 +92,12 @@ export function buildProblem(spec: Spec, data?: DataTable, resolved?: ResolvedMo
   const params = resolveValues('params', spec.params, network ? network.modelParamNames : paramNames, issues);
   const observations = network ? [] : compileObservations(spec.observations, model, issues);
   const times = outputTimes(spec, issues);
+  if (times && times.length * field.dim > MAX_OUTPUT_VALUES) {
+    issues.push({
+      path: 'times',
+      message: `${times.length} output times x ${field.dim} states is more than the limit of ${MAX_OUTPUT_VALUES} output values`,
+    });
+  }
   // A model with a network starts at the first data time (timeseries/train.ts).
   const t0 = (network ? data?.times[0] : undefined) ?? spec.t0 ?? times?.[0] ?? data?.times[0] ?? 0;
   checkStart(spec, t0, times, data, issues);
@@ -109,7 +117,8 @@ export function buildProblem(spec: Spec, data?: DataTable, resolved?: ResolvedMo
     name,
     state: stateNames.indexOf(name),
     observation: observations.find((o) => o.name === name),
-    weight: spec.loss?.weights?.[name] ?? 1,
+    // Own keys only: a state named `constructor` must not find Object.prototype's function.
+    weight: ownValue(spec.loss?.weights, name) ?? 1,
   }));
   for (const s of series) {
     if (s.state < 0 && !s.observation) {

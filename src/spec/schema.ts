@@ -40,6 +40,8 @@ import { didYouMean } from '../fields/expression/suggest.ts';
 import { ACTIVATIONS, INPUT_TRANSFORMS } from '../fields/mlp.ts';
 import { GRADIENT_METHODS, type GradientMethodName } from '../gradients/settings.ts';
 import { METHOD_NAMES } from '../solvers/methods.ts';
+import { MIN_RTOL } from '../solvers/options.ts';
+import { MAX_BODIES, MAX_LAYER_SIZE, MAX_NETWORK_WEIGHTS, MAX_STATES, MAX_TIMES } from '../limits.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Helpers: strict objects whose unknown-key message lists what is allowed, and a choice between
@@ -94,7 +96,12 @@ export function show(value: unknown): string {
 // ---------------------------------------------------------------------------------------------
 // Values: initial states and parameters, fixed (a number) or fitted (an object).
 
+// zod 4's number() refuses Infinity and NaN: every number of a spec is finite.
 const finite = z.number();
+
+/** A list of state names, at most MAX_STATES of them. */
+const stateList = () =>
+  z.array(z.string()).min(1).max(MAX_STATES, { error: `more than the limit of ${MAX_STATES} states` });
 
 export const TRANSFORMS = ['none', 'log'] as const;
 export type Transform = (typeof TRANSFORMS)[number];
@@ -172,7 +179,17 @@ const ExpressionSchema = z.union([z.string(), finite]);
  * the Glorot-uniform initialisation (default 0).
  */
 const NetworkSchema = strict({
-  sizes: z.array(z.number().int().min(1)).min(2),
+  sizes: z
+    .array(z.number().int().min(1).max(MAX_LAYER_SIZE))
+    .min(2)
+    .max(100)
+    .superRefine((sizes, ctx) => {
+      let weights = 0;
+      for (let l = 1; l < sizes.length; l++) weights += (sizes[l - 1] + 1) * sizes[l];
+      if (weights > MAX_NETWORK_WEIGHTS) {
+        ctx.addIssue({ code: 'custom', message: `${weights} weights, more than the limit of ${MAX_NETWORK_WEIGHTS}`, input: sizes });
+      }
+    }),
   activation: z.enum(ACTIVATIONS).optional(),
   inputTransform: z.enum(INPUT_TRANSFORMS).optional(),
   timeInput: z.boolean().optional(),
@@ -181,7 +198,7 @@ const NetworkSchema = strict({
 export type NetworkSpec = z.output<typeof NetworkSchema>;
 
 const EquationModelSchema = strict({
-  states: z.array(z.string()).min(1),
+  states: stateList(),
   /** Parameter names in the order of p; default: the keys of the spec's `params` map. */
   params: z.array(z.string()).optional(),
   constants: z.record(z.string(), finite).optional(),
@@ -203,7 +220,7 @@ export type EquationModelSpec = z.output<typeof EquationModelSchema>;
 
 /** A neural ODE: dy/dt = nn(y) (or nn(y, t) with timeInput), one output per state. */
 const NeuralModelSchema = strict({
-  states: z.array(z.string()).min(1),
+  states: stateList(),
   network: NetworkSchema,
 }).superRefine((model, ctx) => {
   const dim = model.states.length;
@@ -223,7 +240,7 @@ export type NeuralModelSpec = z.output<typeof NeuralModelSchema>;
 
 const NBodyModelSchema = strict({
   builtin: z.literal('nbody'),
-  bodies: z.number().int().min(2),
+  bodies: z.number().int().min(2).max(MAX_BODIES),
   dims: z.union([z.literal(2), z.literal(3)]).optional(),
   G: finite.optional(),
   velocityScale: finite.optional(),
@@ -261,20 +278,22 @@ export type ModelSpec = z.output<typeof ModelSchema>;
 // ---------------------------------------------------------------------------------------------
 // Times, solver, gradient, loss, optimizer.
 
-const LinspaceSchema = strict({ start: finite, stop: finite, count: z.number().int().min(2) });
+const LinspaceSchema = strict({ start: finite, stop: finite, count: z.number().int().min(2).max(MAX_TIMES) });
 
 const TimesSchema = choose<number[] | z.output<typeof LinspaceSchema>>((value) =>
   Array.isArray(value)
-    ? z.array(finite).min(1)
+    ? z.array(finite).min(1).max(MAX_TIMES)
     : isObject(value)
       ? LinspaceSchema
       : { message: `expected a list of times or {start, stop, count}, got ${show(value)}` },
 );
 export type TimesSpec = z.output<typeof TimesSchema>;
 
-const ToleranceSchema = choose<number | number[]>((value) =>
-  Array.isArray(value) ? z.array(z.number().min(0)) : z.number().min(0),
-);
+/** rtol at or above the solver's floor; atol positive (solvers/options.ts checks the same). */
+const toleranceSchema = (min: number, inclusive: boolean) => {
+  const one = inclusive ? z.number().min(min) : z.number().gt(min);
+  return choose<number | number[]>((value) => (Array.isArray(value) ? z.array(one) : one));
+};
 
 const MethodNameSchema = z.string().superRefine((name, ctx) => {
   if (!METHOD_NAMES.includes(name)) {
@@ -285,8 +304,8 @@ const MethodNameSchema = z.string().superRefine((name, ctx) => {
 
 const SolverSchema = strict({
   method: MethodNameSchema.optional(),
-  rtol: ToleranceSchema.optional(),
-  atol: ToleranceSchema.optional(),
+  rtol: toleranceSchema(MIN_RTOL, true).optional(),
+  atol: toleranceSchema(0, false).optional(),
   maxSteps: z.number().int().min(1).optional(),
   dt: z.number().positive().optional(),
   firstStep: z.number().positive().optional(),

@@ -9,10 +9,9 @@
  * The caller builds the field (from the spec) and the series (from the data) and reports progress
  * through the training callbacks.
  */
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Field } from '../fields/field.ts';
-import { writeFileAtomic } from '../io/atomic.ts';
+import { makeOutputFolder, writeFileAtomic } from '../io/atomic.ts';
 import { forecast, forecastReport, type Forecast } from './forecast.ts';
 import { fittedModelJson } from './model-io.ts';
 import { forecastPlot } from './plot.ts';
@@ -64,7 +63,7 @@ export async function runTimeSeriesJob(job: TimeSeriesJob): Promise<TimeSeriesJo
   });
   const files: string[] = [];
   if (job.outDir) {
-    await mkdir(job.outDir, { recursive: true });
+    await makeOutputFolder(job.outDir);
     const model = fittedModelJson({ field, params: result.params, y0: result.y0, t0: series.times[0], training: report.training as Record<string, unknown> });
     const write = async (file: string, content: string) => {
       const path = join(job.outDir!, file);

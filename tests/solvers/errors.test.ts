@@ -144,10 +144,14 @@ describe('InvalidArgumentError', () => {
   const base: SolveOptions = { times: [0, 1], params: P.params };
   const cases: [string, SolveOptions | null, string, unknown, string?][] = [
     ['unknown method', { ...base, method: 'rk45' }, 'method', 'rk45', 'one of euler, midpoint, rk4'],
-    ['negative rtol', { ...base, rtol: -1 }, 'rtol', -1, 'a finite number >= 0'],
+    ['negative rtol', { ...base, rtol: -1 }, 'rtol', -1, 'a finite number >= 1e-14'],
+    ['rtol below the floor', { ...base, rtol: 1e-17 }, 'rtol', 1e-17, 'a finite number >= 1e-14'],
+    ['a zero atol', { ...base, atol: 0 }, 'atol', 0, 'a finite number > 0'],
+    ['times as a string', { ...base, times: '01' as unknown as number[] }, 'times', '01', 'not a string'],
+    ['a misspelt controller key', { ...base, controller: { factorMaxx: 5 } as never }, 'controller.factorMaxx', 5, "did you mean 'factorMax'"],
     ['atol of the wrong length', { ...base, atol: [1e-6] }, 'atol', [1e-6], 'a number or an array of length 2'],
     ['a negative atol component', { ...base, atol: [1e-6, -1] }, 'atol[1]', -1],
-    ['rtol and atol both zero', { ...base, rtol: [1e-6, 0], atol: 0 }, 'rtol[1]', 0, 'must not both be zero'],
+    ['a zero rtol component', { ...base, rtol: [1e-6, 0] }, 'rtol[1]', 0, 'a finite number >= 1e-14'],
     ['no output times', { ...base, times: [] }, 'times', [], 'at least one output time'],
     ['output times out of order', { ...base, times: [0, 1, 0.5] }, 'times[2]', 0.5, 'output times must be increasing from times[1] = 1'],
     ['a non-finite output time', { ...base, times: [0, NaN] }, 'times[1]', NaN, 'a finite number'],

@@ -98,7 +98,7 @@ describe('malformed specs', () => {
     expect(specError(spec).message).toBe(
       [
         "solver.method: unknown method 'dopri' (did you mean 'dopri5'?)",
-        'solver.rtol: must be >= 0, got -1',
+        'solver.rtol: must be >= 1e-14, got -1',
         'optimizer.lr: must be > 0, got 0',
       ].join('\n'),
     );

@@ -4,10 +4,9 @@
  * masses on [0, 1], masses fitted with each gradient method, extrapolated to [0, 2]; prints the
  * comparison table and writes the pictures. With --data it fits the user's observations.
  */
-import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { GRADIENT_METHODS, type GradientMethodName } from '../../gradients/settings.ts';
-import { writeFileAtomic } from '../../io/atomic.ts';
+import { makeOutputFolder, writeFileAtomic } from '../../io/atomic.ts';
 import { svgToPng } from '../../plot/png.ts';
 import { estimate } from '../../three-body/estimate.ts';
 import { poolEvaluator } from '../../three-body/pool-evaluator.ts';
@@ -86,6 +85,10 @@ export const threeBody: Command = {
     if (values.help) {
       io.stdout.write(HELP);
       return 0;
+    }
+    // B^(t - t0) weights: B <= 0 would zero (or flip the sign of) every later observation.
+    if (values['weight-base'] !== undefined && !(numberOption('weight-base', values['weight-base'] as string) > 0)) {
+      throw new UsageError(`aca three-body: --weight-base must be a number > 0, got '${values['weight-base']}'`);
     }
     const methods = parseMethods(values.methods as string | undefined);
     const epochs = intOption('three-body', 'epochs', values.epochs as string | undefined);
@@ -228,7 +231,7 @@ async function writePictures(
   title: string,
   report: Record<string, unknown>,
 ): Promise<string[]> {
-  await mkdir(outDir, { recursive: true });
+  await makeOutputFolder(outDir);
   const orbits = join(outDir, 'orbits.svg');
   const loss = join(outDir, 'loss.svg');
   const json = join(outDir, 'report.json');
