@@ -14,12 +14,19 @@
  * checkpoint and throws FitInterruptedError. The loop yields to the event loop once per
  * iteration so that a SIGINT handler gets to run.
  */
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import { AcaError } from '../errors.ts';
 import type { Problem } from '../spec/problem.ts';
 import { fittedBounds, fromFitted } from '../spec/values.ts';
 import { Adam, type AdamState } from './adam.ts';
-import { CheckpointError, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, readCheckpoint, writeCheckpoint, type FitCheckpoint, type FitCounters } from './checkpoint.ts';
+import {
+  CheckpointError,
+  CHECKPOINT_FORMAT,
+  CHECKPOINT_VERSION,
+  readCheckpointFrom,
+  type CheckpointStore,
+  type FitCheckpoint,
+  type FitCounters,
+} from './checkpoint.ts';
 import { LBFGS, type LBFGSState } from './lbfgs.ts';
 import { evaluateProblem, initialTheta, valuesAt } from './objective.ts';
 
@@ -43,6 +50,8 @@ export interface FitProgress {
 
 export interface CheckpointOptions {
   readonly file: string;
+  /** Where `file` lives: fileCheckpointStore (aca-ode/node) for files, or a caller's own store. */
+  readonly store: CheckpointStore;
   /** Problem hash (checkpoint.ts fitHash); a checkpoint with another hash is not used. */
   readonly hash: string;
   /** Iterations between checkpoints (default: the problem's optimizer.checkpointEvery). */
@@ -157,7 +166,7 @@ export async function fit(problem: Problem, options: FitOptions = {}): Promise<F
   const checkpointFile = options.checkpoint?.file;
   if (options.checkpoint && options.checkpoint.resume !== 'never') {
     const { file, hash, resume = 'auto' } = options.checkpoint;
-    const saved = await readCheckpoint(file);
+    const saved = await readCheckpointFrom(options.checkpoint.store, file);
     if (!saved && resume === 'require') throw new CheckpointError(file, 'not found (nothing to resume)');
     if (saved && saved.hash !== hash) {
       const why = 'written for a different spec or data';
@@ -192,6 +201,7 @@ export async function fit(problem: Problem, options: FitOptions = {}): Promise<F
     counters: { ...counters, elapsedMs: elapsedBefore + (performance.now() - started) },
     written: new Date().toISOString(),
   });
+  const saveCheckpoint = () => options.checkpoint!.store.write(options.checkpoint!.file, JSON.stringify(snapshot()) + '\n');
   const every = options.checkpoint?.every ?? settings.checkpointEvery;
   const progress = () =>
     options.onProgress?.({
@@ -223,7 +233,7 @@ export async function fit(problem: Problem, options: FitOptions = {}): Promise<F
     }
     await nextTurn();
     if (options.signal?.aborted) {
-      if (checkpointFile) await writeCheckpoint(checkpointFile, snapshot());
+      if (checkpointFile) await saveCheckpoint();
       throw new FitInterruptedError(iteration, checkpointFile);
     }
     if (adam) {
@@ -249,7 +259,7 @@ export async function fit(problem: Problem, options: FitOptions = {}): Promise<F
         break;
       }
     }
-    if (checkpointFile && iteration % every === 0) await writeCheckpoint(checkpointFile, snapshot());
+    if (checkpointFile && iteration % every === 0) await saveCheckpoint();
     // Adam reports once it has evaluated the new point, at the loop's top.
     if (!adam) {
       progress();
@@ -292,4 +302,13 @@ function maxNorm(g: ArrayLike<number>): number {
   let m = 0;
   for (let i = 0; i < g.length; i++) m = Math.max(m, Math.abs(g[i]));
   return m;
+}
+
+/**
+ * Resolves on the event loop's next turn, so that a signal handler gets to run. setImmediate
+ * where there is one (Node); a browser has only setTimeout, clamped to a few milliseconds.
+ */
+function nextTurn(): Promise<void> {
+  const later: (callback: () => void) => unknown = globalThis.setImmediate ?? ((callback) => setTimeout(callback, 0));
+  return new Promise((resolve) => later(resolve));
 }

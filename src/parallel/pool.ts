@@ -23,17 +23,18 @@ import type { ResourceLimits } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { InvalidArgumentError } from '../errors.ts';
 import { fromWorkerErrorInfo, InterruptedError, WorkerFaultError, type WorkerErrorInfo } from './errors.ts';
-import type { WorkerReply, WorkerTask } from './worker-task.ts';
+import type { WorkerReply, WorkerTask } from './job-types.ts';
 
 /**
- * The worker's module. Compiled (the package's dist/), it is the JavaScript beside this file; run
- * from the TypeScript sources (tests, tsx), a small .mjs registers tsx first. Resolved when a pool
+ * The worker's module (src/runs/worker.ts, named by path: the pool does not import it). Compiled
+ * (the package's dist/), it is dist/runs/worker.js; run from the TypeScript sources (tests, tsx), a
+ * small .mjs registers tsx first. Resolved when a pool
  * starts, not at load, so that importing the library never touches the file system layout.
  */
 export function workerFile(): string {
   return import.meta.url.endsWith('.ts')
     ? fileURLToPath(new URL('../../workers/shard-worker.mjs', import.meta.url))
-    : fileURLToPath(new URL('./shard-worker.js', import.meta.url));
+    : fileURLToPath(new URL('../runs/worker.js', import.meta.url));
 }
 
 export interface PoolOptions {

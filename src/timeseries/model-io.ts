@@ -7,13 +7,12 @@
  *     "field": { "kind": "mlp", ... }, "params": [...], "paramNames": [...],
  *     "stateNames": [...], "y0": [...], "t0": 0, "training": { ... } }
  *
- * Parameters are written as JSON numbers, which round-trip doubles exactly.
+ * Parameters are written as JSON numbers, which round-trip doubles exactly. Reading and writing the
+ * file (Node) is model-file.ts; this module has the format only, so that it bundles for a browser.
  */
-import { readFile } from 'node:fs/promises';
 import { AcaError, describeValue } from '../errors.ts';
 import type { Field, FieldSpec } from '../fields/field.ts';
 import { buildField } from '../fields/registry.ts';
-import { writeFileAtomic } from '../io/atomic.ts';
 
 export const FITTED_MODEL_FORMAT = 'aca-ode/fitted-model';
 export const FITTED_MODEL_VERSION = 1;
@@ -79,28 +78,6 @@ export function fittedModelJson(input: SaveInput): FittedModelFile {
     t0: input.t0,
     ...(input.training ? { training: JSON.parse(JSON.stringify(input.training)) as Record<string, unknown> } : {}),
   };
-}
-
-/** Writes the fitted model to `file` atomically. */
-export async function saveFittedModel(file: string, input: SaveInput): Promise<void> {
-  await writeFileAtomic(file, `${JSON.stringify(fittedModelJson(input), null, 2)}\n`);
-}
-
-/** Reads a fitted model and rebuilds its field. */
-export async function loadFittedModel(file: string): Promise<FittedModel> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new FittedModelError(file, '(file)', `cannot read: ${(error as Error).message}`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new FittedModelError(file, '(file)', `not JSON: ${(error as Error).message}`);
-  }
-  return parseFittedModel(json, file);
 }
 
 /** Checks a fitted model's JSON and rebuilds its field. */
