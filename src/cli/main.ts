@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { AcaError } from '../errors.ts';
 import { CsvError } from '../io/csv.ts';
+import { didYouMean } from '../fields/expression/suggest.ts';
 import { SpecError } from '../spec/errors.ts';
 import { EXIT_BAD_INPUT, exitCodeFor, UsageError } from './args.ts';
 import type { Command } from './command.ts';
@@ -39,10 +40,7 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
   }
   const command = COMMANDS.find((c) => c.name === name);
   try {
-    if (!command) {
-      const hint = COMMANDS.map((c) => c.name);
-      throw new UsageError(`aca: unknown command '${name}' (commands: ${hint.join(', ')}; see aca --help)`);
-    }
+    if (!command) throw unknownCommand(name);
     return await command.run(rest, io);
   } catch (error) {
     io.stderr.write(describeError(name, error) + '\n');
@@ -73,20 +71,32 @@ function indent(text: string): string {
     .join('\n');
 }
 
-function usage(): string {
-  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+/** `aca tree-body` -> did you mean 'three-body'? (an option given first gets the same treatment). */
+export function unknownCommand(name: string): UsageError {
+  const names = COMMANDS.map((c) => c.name);
+  const what = name.startsWith('-') ? 'option' : 'command';
+  const suggestion = didYouMean(name, name.startsWith('-') ? ['--help', '--version'] : names);
+  return new UsageError(`aca: unknown ${what} '${name}'${suggestion || ` (commands: ${names.join(', ')})`}; see aca --help`);
+}
+
+export function usage(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length), '-v, --version'.length);
   return [
-    'Usage: aca COMMAND [options]   (aca COMMAND --help for each)',
+    'Usage: aca-ode COMMAND [options]   (also installed as `aca`; aca COMMAND --help for each)',
     '',
     'Commands:',
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Options:',
+    `  ${'-h, --help'.padEnd(width)}  this help (aca help COMMAND: a command's help)`,
+    `  ${'-v, --version'.padEnd(width)}  the version of aca-ode`,
     '',
     'Exit codes: 0 ok, 1 failure while running, 2 bad input.',
     '',
   ].join('\n');
 }
 
-function version(): string {
+export function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
 }

@@ -8,7 +8,9 @@ import { AcaError } from '../errors.ts';
 import type { AdamState } from './adam.ts';
 import type { LBFGSState } from './lbfgs.ts';
 
-export const CHECKPOINT_FORMAT = 'aca-fit-checkpoint';
+export const CHECKPOINT_FORMAT = 'aca-ode/fit-checkpoint@1';
+/** What version 0.1 wrote (with version: 1); still read, so that a fit started then resumes. */
+const LEGACY_CHECKPOINT_FORMAT = 'aca-fit-checkpoint';
 export const CHECKPOINT_VERSION = 1;
 
 export interface FitCounters {
@@ -64,7 +66,8 @@ export function parseCheckpoint(text: string, file: string): FitCheckpoint {
   } catch (error) {
     throw new CheckpointError(file, `not JSON (${(error as Error).message}); delete it to start over`);
   }
-  if (value?.format !== CHECKPOINT_FORMAT || value.version !== CHECKPOINT_VERSION) {
+  const format: string | undefined = value?.format;
+  if ((format !== CHECKPOINT_FORMAT && format !== LEGACY_CHECKPOINT_FORMAT) || value.version !== CHECKPOINT_VERSION) {
     throw new CheckpointError(file, `not an aca fit checkpoint (version ${CHECKPOINT_VERSION}); delete it to start over`);
   }
   return value;

@@ -3,7 +3,7 @@
  * it), the parameters, the initial state and time, and what the training did. Saved atomically
  * (io/atomic.ts): a reader sees the old file or the new one, never half of one.
  *
- *   { "format": "aca-ode/fitted-model", "version": 1,
+ *   { "format": "aca-ode/fitted-model@1", "version": 1,
  *     "field": { "kind": "mlp", ... }, "params": [...], "paramNames": [...],
  *     "stateNames": [...], "y0": [...], "t0": 0, "training": { ... } }
  *
@@ -14,7 +14,9 @@ import { AcaError, describeValue } from '../errors.ts';
 import type { Field, FieldSpec } from '../fields/field.ts';
 import { buildField } from '../fields/registry.ts';
 
-export const FITTED_MODEL_FORMAT = 'aca-ode/fitted-model';
+export const FITTED_MODEL_FORMAT = 'aca-ode/fitted-model@1';
+/** What version 0.1 wrote (with version: 1); still read. */
+const LEGACY_FITTED_MODEL_FORMAT = 'aca-ode/fitted-model';
 export const FITTED_MODEL_VERSION = 1;
 
 export interface FittedModelFile {
@@ -85,7 +87,7 @@ export function parseFittedModel(json: unknown, file = '(model)'): FittedModel {
   const fail = (path: string, detail: string) => new FittedModelError(file, path, detail);
   if (json === null || typeof json !== 'object' || Array.isArray(json)) throw fail('(root)', `expected an object, got ${describeValue(json)}`);
   const m = json as Record<string, unknown>;
-  if (m.format !== FITTED_MODEL_FORMAT) throw fail('format', `expected "${FITTED_MODEL_FORMAT}", got ${describeValue(m.format)}`);
+  if (m.format !== FITTED_MODEL_FORMAT && m.format !== LEGACY_FITTED_MODEL_FORMAT) throw fail('format', `expected "${FITTED_MODEL_FORMAT}", got ${describeValue(m.format)}`);
   if (m.version !== FITTED_MODEL_VERSION) {
     throw fail('version', `version ${describeValue(m.version)} is not supported (this library reads version ${FITTED_MODEL_VERSION})`);
   }

@@ -5,6 +5,9 @@ import { parseCommandArgs, UsageError } from '../args.ts';
 import type { Command } from '../command.ts';
 import { writeResult } from '../io.ts';
 
+/** The `format` key of `aca grad`'s JSON (docs/formats.md). */
+export const GRADIENT_FORMAT = 'aca-ode/gradient@1';
+
 export const grad: Command = {
   name: 'grad',
   summary: 'the loss against the data and its gradient (JSON)',
@@ -36,6 +39,7 @@ Exit codes: 0 ok, 1 solver failure, 2 bad input.`,
     const theta = initialTheta(problem);
     const { f, g, result } = evaluateProblem(problem, theta);
     const report = {
+      format: GRADIENT_FORMAT,
       name: problem.name,
       method: result.method,
       loss: f,

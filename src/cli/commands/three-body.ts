@@ -8,7 +8,7 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { GRADIENT_METHODS, type GradientMethodName } from '../../gradients/types.ts';
 import { writeFileAtomic } from '../../io/atomic.ts';
-import { svgToPng } from '../../plot/png.ts';
+import { PNG_RENDERER, svgToPng } from '../../plot/png.ts';
 import { estimate } from '../../three-body/estimate.ts';
 import { poolEvaluator } from '../../three-body/pool-evaluator.ts';
 import { closePool } from '../../parallel/pool.ts';
@@ -220,6 +220,11 @@ async function userData(
   return 0;
 }
 
+/** The `format` key of `aca three-body`'s report.json (docs/formats.md). */
+export const THREE_BODY_REPORT_FORMAT = 'aca-ode/three-body-report@1';
+
+let pngSkippedNoted = false;
+
 async function writePictures(
   outDir: string,
   bodies: number,
@@ -245,9 +250,13 @@ async function writePictures(
       const pngFile = file.replace(/\.svg$/, '.png');
       await writeFileAtomic(pngFile, png);
       written.push(pngFile);
+    } else if (!pngSkippedNoted) {
+      // @resvg/resvg-js is an optional dependency: without it the SVGs are the pictures.
+      pngSkippedNoted = true;
+      process.stderr.write(`note: PNG copies skipped (${PNG_RENDERER} is not installed; npm install ${PNG_RENDERER} to get them)\n`);
     }
   }
-  await writeFileAtomic(json, JSON.stringify({ ...report, lossHistory: Object.fromEntries(results.map((r) => [r.name, r.losses])) }, null, 2) + '\n');
+  await writeFileAtomic(json, JSON.stringify({ format: THREE_BODY_REPORT_FORMAT, ...report, lossHistory: Object.fromEntries(results.map((r) => [r.name, r.losses])) }, null, 2) + '\n');
   return [...written, json];
 }
 
