@@ -10,18 +10,10 @@ import { CsvError } from '../io/csv.ts';
 import { didYouMean } from '../fields/expression/suggest.ts';
 import { SpecError } from '../spec/errors.ts';
 import { EXIT_BAD_INPUT, exitCodeFor, UsageError } from './args.ts';
-import type { Command } from './command.ts';
-import { batch } from './commands/batch.ts';
-import { check } from './commands/check.ts';
-import { cnn } from './commands/cnn.ts';
-import { demo } from './commands/demo.ts';
-import { fit } from './commands/fit.ts';
-import { grad } from './commands/grad.ts';
-import { solve } from './commands/solve.ts';
-import { threeBody } from './commands/three-body.ts';
+import { COMMANDS } from './commands/index.ts';
 import { processIO, type CliIO } from './io.ts';
 
-export const COMMANDS: readonly Command[] = [threeBody, check, solve, grad, fit, batch, cnn, demo];
+export { COMMANDS };
 
 export async function main(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
   const [name, ...rest] = argv;
@@ -31,7 +23,7 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
   }
   if (name === '--help' || name === '-h' || name === 'help') {
     const topic = rest[0] && COMMANDS.find((c) => c.name === rest[0]);
-    io.stdout.write(topic ? topic.help + '\n' : usage());
+    io.stdout.write(topic ? (await topic.load()).help + '\n' : usage());
     return 0;
   }
   if (name === '--version' || name === '-v') {
@@ -41,7 +33,7 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
   const command = COMMANDS.find((c) => c.name === name);
   try {
     if (!command) throw unknownCommand(name);
-    return await command.run(rest, io);
+    return await (await command.load()).run(rest, io);
   } catch (error) {
     io.stderr.write(describeError(name, error) + '\n');
     return exitCodeFor(error);

@@ -35,6 +35,7 @@ Options:
 
 A run whose worker throws, exits or runs out of memory is tried once more; if it fails again,
 its error goes into its line and the other runs go on.
+
 Exit codes: 0 every run succeeded, 1 some runs failed or the batch was interrupted, 2 bad input.`;
 
 export const batch: Command = {

@@ -53,7 +53,9 @@ Options:
   --workers N        windows on N worker threads (default 1: in this thread)
   --out DIR          folder for report.json and the SVG pictures (default out/three-body)
   --quiet            no progress bars
-`;
+  -h, --help         this help
+
+Exit codes: 0 ok, 1 failure while running, 2 bad input.`;
 
 export const threeBody: Command = {
   name: 'three-body',
@@ -84,7 +86,7 @@ export const threeBody: Command = {
       [],
     );
     if (values.help) {
-      io.stdout.write(HELP);
+      io.stdout.write(HELP + '\n');
       return 0;
     }
     const methods = parseMethods(values.methods as string | undefined);
