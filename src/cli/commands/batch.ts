@@ -6,6 +6,8 @@
  * lines only); rerunning the same command resumes. A second Ctrl-C exits at once, which also
  * leaves only complete lines (each is written by one write and fsync'd).
  */
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { runBatchFile } from '../../parallel/batch-runs.ts';
 import { closePool, defaultWorkers, resolveWorkers } from '../../parallel/pool.ts';
 import { EXIT_FAILURE, EXIT_OK, exitCodeFor, intOption, parseCommandArgs, UsageError } from '../args.ts';
@@ -61,6 +63,8 @@ export const batch: Command = {
     const outFile = values.out as string | undefined;
     if (!outFile) throw new UsageError('aca batch: missing --out RESULTS.jsonl (see aca batch --help)');
     const workers = resolveWorkers(intOption('batch', 'workers', values.workers), '--workers');
+    // Like every --out of aca: the folder is made if missing (out/runs.jsonl in a fresh checkout).
+    await mkdir(dirname(outFile), { recursive: true });
 
     const stop = new AbortController();
     const onInterrupt = () => {
