@@ -83,7 +83,7 @@ export {
   type PhaseSpec,
   type ForecastSpec,
 } from './spec/schema.ts';
-export { trainingPlan, problemSeries, type TrainingPlan, type PlanOverrides, type PhaseOptions } from './spec/training.ts';
+export { trainingPlan, problemSeries, type TrainingPlan, type PlanOverrides, type PhaseOptions } from './timeseries/plan.ts';
 export type { FreeValue } from './spec/values.ts';
 export { Adam, type AdamOptions, type AdamState } from './fit/adam.ts';
 export { LBFGS, type LBFGSOptions, type LBFGSState, type LBFGSStep, type Objective, type ObjectiveValue } from './fit/lbfgs.ts';

@@ -74,6 +74,18 @@ describe('dependencies point down', () => {
   it('no import cycles between modules (static or dynamic imports, types included)', () => {
     expect(cycles(graph)).toEqual([]);
   });
+
+  it('no cycles between folders of src/ either (the entries, which import everything, aside)', () => {
+    const folderOf = (file: string) => (file.includes('/') ? file.slice(0, file.indexOf('/')) : file);
+    const folders = new Map<string, Set<string>>();
+    for (const [file, deps] of graph) {
+      if (file === 'index.ts' || file === 'node.ts') continue;
+      const from = folderOf(file);
+      if (!folders.has(from)) folders.set(from, new Set());
+      for (const dep of deps) if (folderOf(dep) !== from) folders.get(from)!.add(folderOf(dep));
+    }
+    expect(cycles(folders)).toEqual([]);
+  });
 });
 
 describe('run kinds', () => {
