@@ -55,7 +55,7 @@ const result = await trainInPhases(
     series,
     params: field.initParams(seed),
     seed,
-    gradientMethod: args.method as GradientMethodName,
+    gradient: { method: args.method as GradientMethodName },
     schedule: { kind: 'cosine' },
     onIteration: (r) => {
       if (r.iteration % 250 === 0) {

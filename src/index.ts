@@ -32,19 +32,21 @@ export { ModelError } from './fields/expression/errors.ts';
 export type { Tableau } from './solvers/tableau.ts';
 export { TABLEAUS, METHOD_NAMES, getMethod, denseWeights, type PreparedMethod } from './solvers/methods.ts';
 export type { SolveOptions, Tolerance } from './solvers/options.ts';
-export type { SolveStats, StepObserver } from './solvers/integrator.ts';
+export type { SolveStats, StepObserver, StepRecord } from './solvers/integrator.ts';
 export { solve, stateAt, type Solution } from './solvers/solve.ts';
-export { gradient } from './gradients/gradient.ts';
-export { acaGradient } from './gradients/aca.ts';
-export { adjointGradient } from './gradients/adjoint.ts';
-export { naiveGradient } from './gradients/naive.ts';
+export { gradient, gradientMethod, checkGradientSettings } from './gradients/gradient.ts';
+export type { GradientMethod, GradientPass, BackwardStats, ForwardProblem } from './gradients/method.ts';
 export {
   GRADIENT_METHODS,
+  DEFAULT_GRADIENT,
   type GradientMethodName,
-  type GradientOptions,
-  type GradientResult,
-  type GradientStats,
-} from './gradients/types.ts';
+  type GradientSettings,
+  type AcaSettings,
+  type AdjointSettings,
+  type NaiveSettings,
+} from './gradients/settings.ts';
+export type { GradientOptions, GradientResult, GradientStats } from './gradients/types.ts';
+export { fieldDerivatives, type FieldDerivatives } from './fields/derivatives.ts';
 export { squaredError, type Loss, type SquaredErrorOptions } from './losses/loss.ts';
 export {
   buildLoss,
@@ -68,7 +70,6 @@ export {
   type Problem,
   type Series,
   type SolverSettings,
-  type GradientSettings,
   type OptimizerSettings,
   type NetworkProblem,
 } from './spec/problem.ts';

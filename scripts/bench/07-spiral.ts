@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { mlpField } from '../../src/fields/mlp.ts';
-import { GRADIENT_METHODS, type GradientMethodName } from '../../src/gradients/types.ts';
+import { GRADIENT_METHODS, type GradientMethodName } from '../../src/gradients/settings.ts';
 import { closePool, warmPool } from '../../src/parallel/pool.ts';
 import { solve } from '../../src/solvers/solve.ts';
 import type { BatchEvaluator } from '../../src/timeseries/evaluate.ts';
@@ -31,7 +31,7 @@ const series = spiralSeries(problem);
 const field = mlpField({ sizes: [2, 50, 2], activation: 'tanh', inputTransform: 'cube', seed: 0 });
 const initial = field.initParams(0);
 
-function run(gradientMethod: GradientMethodName, evaluateBatch?: BatchEvaluator, iterations = ITERATIONS): Promise<TrainResult> {
+function run(method: GradientMethodName, evaluateBatch?: BatchEvaluator, iterations = ITERATIONS): Promise<TrainResult> {
   return trainTimeSeries({
     field,
     series,
@@ -41,7 +41,7 @@ function run(gradientMethod: GradientMethodName, evaluateBatch?: BatchEvaluator,
     batchLength: 10,
     lr: 1e-2,
     seed: 0,
-    gradientMethod,
+    gradient: { method },
     evaluateBatch,
   });
 }

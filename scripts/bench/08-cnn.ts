@@ -16,7 +16,7 @@
  */
 import { parseArgs } from 'node:util';
 import type * as TF from '@tensorflow/tfjs';
-import { GRADIENT_METHODS, type GradientMethodName } from '../../src/gradients/types.ts';
+import { GRADIENT_METHODS, type GradientMethodName } from '../../src/gradients/settings.ts';
 import {
   BACKEND_LADDER, BackendUnavailableError, describeBackend, parseBackendChoice, releaseBackend, selectBackend, type BackendChoice,
 } from '../../src/tensor/backends.ts';
@@ -160,7 +160,7 @@ function median(v: number[]): number {
 }
 
 function modelSubject(kind: ModelKind, method: GradientMethodName | null): Subject {
-  const model = buildModel(kind, { channels, block: { gradient: method ?? 'aca' }, seed: 1, fieldScale });
+  const model = buildModel(kind, { channels, block: { gradient: { method: method ?? 'aca' } }, seed: 1, fieldScale });
   const optimizer = tf.train.adam(3e-3);
   const variables = model.trainableWeights.map((w) => w.read() as TF.Variable);
   const rowsOf = (k: number): Int32Array => Int32Array.from({ length: batch }, (_, i) => (k * batch + i) % data.train.count);
@@ -187,12 +187,12 @@ function blockSubject(method: GradientMethodName): Subject {
   return {
     step: async () => {
       if (mode === 'customGrad') {
-        const g = tf.grads((x0: Tensor, ...p: Tensor[]) => tf.sum(tf.mul(odeBlock(field, p, x0, { gradient: method }, stats), target)))([x, ...params]);
+        const g = tf.grads((x0: Tensor, ...p: Tensor[]) => tf.sum(tf.mul(odeBlock(field, p, x0, { gradient: { method } }, stats), target)))([x, ...params]);
         await g[0].data();
         tf.dispose(g);
         return;
       }
-      const pass = await odeBlockPass(field, params, x, { gradient: method }, stats);
+      const pass = await odeBlockPass(field, params, x, { gradient: { method } }, stats);
       const g = await pass.backward(target);
       await g[0].data();
       tf.dispose([...g, pass.output]);

@@ -1,7 +1,7 @@
 /**
  * Newtonian N-body gravity in 2-D or 3-D with the masses as parameters.
  *
- * State y = (r_1..r_N, v_1..v_N) (shared/problems/README.md). With d_ij = r_j - r_i:
+ * State y = (r_1..r_N, v_1..v_N) (data/problems/README.md). With d_ij = r_j - r_i:
  *   dr_i/dt = velocityScale * v_i
  *   dv_i/dt = G sum_{j != i} m_j d_ij / |d_ij|^3
  * velocityScale and G are the seed paper's nondimensional K2 and K1 (three_body_paper.json);

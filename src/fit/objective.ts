@@ -1,8 +1,10 @@
 /**
  * A problem's loss as a function of theta (the fitted values in fitted coordinates, values.ts):
  * theta -> (y0, p) -> gradient(...) at the data's times -> (loss, dL/dtheta). dL/dy0 and dL/dp
- * come from the problem's gradient method (ACA by default); the chain rule through the transforms
- * is one factor per entry.
+ * come from the problem's gradient settings (ACA by default), passed to the driver unchanged; the
+ * chain rule through the transforms is one factor per entry. This is the one path from a spec's
+ * problem to a loss and its gradient: `aca grad`, `aca fit` and batch grad and fit runs all call
+ * evaluateProblem, so the same spec gives bitwise the same numbers on each.
  */
 import { gradient } from '../gradients/gradient.ts';
 import type { GradientResult } from '../gradients/types.ts';
@@ -43,14 +45,36 @@ export function evaluateProblem(problem: Problem, theta: ArrayLike<number>): Eva
     t0: problem.t0,
     params,
     loss,
-    gradientMethod: problem.gradient.method,
-    keepStages: problem.gradient.keepStages,
-    adjointRtol: problem.gradient.adjointRtol,
-    adjointAtol: problem.gradient.adjointAtol,
+    gradient: problem.gradient,
   });
   const g = Float64Array.from(problem.free, (free, j) => {
     const dv = free.target === 'initial' ? result.dy0[free.index] : result.dp[free.index];
     return dv * fittedJacobian(free, theta[j]);
   });
   return { f: result.loss, g, result };
+}
+
+/** The JSON of a gradient evaluation (`aca grad`, batch grad runs): values by name. */
+export interface GradientReport {
+  readonly name: string;
+  readonly method: string;
+  readonly loss: number;
+  /** dL/dtheta by fitted entry (e.g. "params.a"), in fitted coordinates. */
+  readonly gradient: Record<string, number>;
+  readonly dy0: Record<string, number>;
+  readonly dp: Record<string, number>;
+  readonly stats: GradientResult['stats'];
+}
+
+export function gradientReport(problem: Problem, evaluation: Evaluation): GradientReport {
+  const { f, g, result } = evaluation;
+  return {
+    name: problem.name,
+    method: result.method,
+    loss: f,
+    gradient: Object.fromEntries(problem.free.map((free, j) => [free.path, g[j]])),
+    dy0: Object.fromEntries(problem.stateNames.map((n, i) => [n, result.dy0[i]])),
+    dp: Object.fromEntries(problem.paramNames.map((n, i) => [n, result.dp[i]])),
+    stats: result.stats,
+  };
 }

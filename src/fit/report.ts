@@ -26,7 +26,7 @@ export function fitReport(problem: Problem, result: FitResult, context: ReportCo
     spec: context.specFile ?? null,
     data: context.dataFile ?? null,
     hash: context.hash ?? null,
-    gradientMethod: problem.gradient.method,
+    gradient: problem.gradient,
     solver: problem.solver,
     optimizer: problem.optimizer,
     fitted: Object.fromEntries(

@@ -1,5 +1,5 @@
 /**
- * ACA, the Adaptive Checkpoint Adjoint (Zhuang et al., ICML 2020; shared/design/aca.md).
+ * ACA, the Adaptive Checkpoint Adjoint (Zhuang et al., ICML 2020; docs/design.md, "ACA").
  *
  * Forward: the ordinary adaptive solve; rejected attempts leave nothing behind, and every
  * accepted step leaves a checkpoint (t_i, h_i, y_i). Backward: from the last step to the first,
@@ -8,154 +8,148 @@
  * outputs inside the step), and sweep the stages in reverse. The step sizes are constants, so the
  * result is the exact derivative of the discrete forward map with the accepted steps held fixed.
  */
-import type { Field } from '../fields/field.ts';
-import { Integrator } from '../solvers/integrator.ts';
+import { InvalidArgumentError } from '../errors.ts';
+import type { Integrator, StepRecord } from '../solvers/integrator.ts';
 import { denseWeights } from '../solvers/methods.ts';
-import { resolveOptions } from '../solvers/options.ts';
 import { allocateStages, computeStages } from '../solvers/stepper.ts';
 import { CheckpointStore } from './checkpoints.ts';
-import { endTimeDerivatives, evaluateLoss, requireLoss, requireVjp } from './common.ts';
+import type { BackwardStats, ForwardProblem, GradientMethod, GradientPass } from './method.ts';
+import { checkKeys, type AcaSettings } from './settings.ts';
 import { StepAdjoint } from './step-adjoint.ts';
-import type { GradientOptions, GradientResult } from './types.ts';
 
-const KEEP_STAGES_AUTO_LIMIT = 64 * 1024 * 1024;
-/** Stage inputs of a store that keeps none (one shared empty list: the hook runs every step). */
-const NO_INPUTS: readonly Float64Array[] = [];
+/** Default memory 'auto' spends on kept stage inputs. */
+export const KEPT_STAGES_LIMIT_BYTES = 64 * 1024 * 1024;
 
-export function acaGradient(field: Field, y0: ArrayLike<number>, options: GradientOptions): GradientResult {
-  requireVjp(field);
-  requireLoss(options.loss);
-  const opts = resolveOptions(field, y0, options);
-  const method = opts.method;
-  const d = field.dim;
-  const s = method.stages;
-  const p = opts.params;
+export const aca: GradientMethod<AcaSettings> = {
+  name: 'aca',
+  check(settings, path) {
+    checkKeys(settings, path);
+    const keep = settings.keepStages;
+    if (keep !== undefined && keep !== true && keep !== false && keep !== 'auto') {
+      throw new InvalidArgumentError(`${path}.keepStages`, keep, "true, false or 'auto'");
+    }
+    const limit = settings.keptStagesLimitBytes;
+    if (limit !== undefined && !(typeof limit === 'number' && limit >= 0 && Number.isFinite(limit))) {
+      throw new InvalidArgumentError(`${path}.keptStagesLimitBytes`, limit, 'a finite number of bytes >= 0');
+    }
+  },
+  start(problem, settings) {
+    return new AcaPass(problem, settings);
+  },
+};
 
-  // Forward pass. Each accepted step leaves (t, h, y) and, when stages are kept, its stage
-  // inputs Y_1..Y_{s-1}, so that the backward pass evaluates only VJPs. With 'auto' they are
-  // kept until they pass the limit; then the store drops them and the backward pass recomputes.
-  const keep = options.keepStages ?? 'auto';
-  const integrator = new Integrator(field, opts, keep !== false);
-  let store = CheckpointStore.take(d, keep === false ? 0 : s - 1);
-  const fsalLast = integrator.fsalInputIsSolution;
-  const autoLimitSteps = keep === 'auto' ? Math.floor(KEEP_STAGES_AUTO_LIMIT / store.bytesPerStep) : Infinity;
-  integrator.run(y0, {
-    accepted(t, h, y, _K, it) {
-      if (store.stages) {
-        if (store.count >= autoLimitSteps) store = dropStages(store);
-        else if (fsalLast) it.stageInputs![s - 1].set(it.yNew); // the last stage's input is y_new
+class AcaPass implements GradientPass {
+  readonly keepStageInputs: boolean;
+  readonly observer;
+  private readonly store: CheckpointStore;
+
+  constructor(private readonly problem: ForwardProblem, settings: AcaSettings) {
+    const { field, options } = problem;
+    const d = field.dim;
+    const stagesPerStep = options.method.stages - 1;
+    // Each accepted step leaves (t, h, y) and, when stages are kept, its stage inputs
+    // Y_1..Y_{s-1}, so that the backward pass evaluates only VJPs. 'auto' keeps them for the
+    // steps that fit under the limit and recomputes the stages of the steps after those.
+    const keep = settings.keepStages ?? 'auto';
+    const limitBytes = settings.keptStagesLimitBytes ?? KEPT_STAGES_LIMIT_BYTES;
+    const limitSteps = keep === true ? Infinity : keep === false ? 0 : Math.floor(limitBytes / (stagesPerStep * d * 8));
+    this.keepStageInputs = limitSteps > 0;
+    const store = CheckpointStore.take(d, limitSteps > 0 ? stagesPerStep : 0, limitSteps);
+    this.store = store;
+    this.observer = {
+      accepted(step: StepRecord) {
+        store.push(step.t, step.h, step.y, step.stageInputs ?? NO_INPUTS);
+      },
+    };
+  }
+
+  backward(forward: Integrator, g: Float64Array, dy0: Float64Array, dp: Float64Array): BackwardStats {
+    const { field, options } = this.problem;
+    const store = this.store;
+    const method = options.method;
+    const d = field.dim;
+    const s = method.stages;
+    const p = options.params;
+    const K = allocateStages(method.denseStages, d);
+    const Y = allocateStages(method.denseStages, d); // stage inputs; Y[0] is the step's start
+    const adj = new StepAdjoint(method, d);
+    const w = new Float64Array(method.denseStages);
+    const a = dy0; // dL/d(state at the end of the step being processed), dL/dy0 at the end
+    const ybar = new Float64Array(d);
+    const { outputStep, outputTheta } = forward;
+    let fEvals = 0;
+    let k = options.times.length - 1;
+
+    for (let i = store.count - 1; i >= 0; i--) {
+      // Outputs exactly at the end of step i are its end state y_{i+1}.
+      while (k >= 0 && outputStep[k] === i && outputTheta[k] === 1) addRow(a, g, k--, d);
+      const kHi = k;
+      while (k >= 0 && outputStep[k] === i) k--;
+      const interior = kHi > k;
+
+      const t = store.times[i];
+      const h = store.steps[i];
+      // The FSAL last stage has b = 0 and feeds only the dense output: skip it when unused.
+      let S = s;
+      if (interior && method.denseNeedsExtraStage) S = s + 1;
+      else if (!interior && method.fsal) S = s - 1;
+      const kept = store.load(i, Y);
+      if (!kept) {
+        computeStages(method, field, t, Y[0], h, p, K, Y[0], 0, S, Y);
+        fEvals += S;
+      } else if (S > s) {
+        // Hermite's extra stage f(t + h, y + h sum b K) needs the stages themselves.
+        for (let j = 0; j < s; j++) field.f(t + method.c[j] * h, Y[j], p, K[j]);
+        computeStages(method, field, t, Y[0], h, p, K, Y[0], s, S, Y);
+        fEvals += S;
       }
-      store.push(t, h, y, it.stageInputs ?? NO_INPUTS);
-    },
-  });
-  const outputs = integrator.outputs;
-  const times = opts.times;
-  const nOut = times.length;
-  const g = new Float64Array(outputs.length);
-  const loss = evaluateLoss(options.loss, outputs, times, g);
 
-  // Backward pass.
-  const K = allocateStages(method.denseStages, d);
-  const Y = allocateStages(method.denseStages, d); // stage inputs; Y[0] is the step's start
-  const adj = new StepAdjoint(method, d);
-  const w = new Float64Array(method.denseStages);
-  const a = new Float64Array(d); // dL/d(state at the end of the step being processed)
-  const ybar = new Float64Array(d);
-  const dp = new Float64Array(field.nParams);
-  const { outputStep, outputTheta } = integrator;
-  const kept = store.stages !== null;
-  let fEvals = 0;
-  let k = nOut - 1;
-
-  for (let i = store.count - 1; i >= 0; i--) {
-    // Outputs exactly at the end of step i are its end state y_{i+1}.
-    while (k >= 0 && outputStep[k] === i && outputTheta[k] === 1) addRow(a, g, k--, d);
-    const kHi = k;
-    while (k >= 0 && outputStep[k] === i) k--;
-    const interior = kHi > k;
-
-    const t = store.times[i];
-    const h = store.steps[i];
-    // The FSAL last stage has b = 0 and feeds only the dense output: skip it when unused.
-    let S = s;
-    if (interior && method.denseNeedsExtraStage) S = s + 1;
-    else if (!interior && method.fsal) S = s - 1;
-    store.load(i, Y);
-    if (!kept) {
-      computeStages(method, field, t, Y[0], h, p, K, Y[0], 0, S, Y);
-      fEvals += S;
-    } else if (S > s) {
-      // Hermite's extra stage f(t + h, y + h sum b K) needs the stages themselves.
-      for (let j = 0; j < s; j++) field.f(t + method.c[j] * h, Y[j], p, K[j]);
-      computeStages(method, field, t, Y[0], h, p, K, Y[0], s, S, Y);
-      fEvals += S;
-    }
-
-    adj.clear(S);
-    ybar.set(a);
-    for (let j = 0; j < s && j < S; j++) {
-      const wj = h * method.b[j];
-      if (wj === 0) continue;
-      const Kb = adj.Kbar[j];
-      for (let q = 0; q < d; q++) Kb[q] = wj * a[q];
-    }
-    // Dense outputs y_k = y_i + h sum_j w_j(theta_k) K_j inside the step.
-    for (let q = kHi; q > k; q--) {
-      denseWeights(method, outputTheta[q], w);
-      const base = q * d;
-      for (let c = 0; c < d; c++) ybar[c] += g[base + c];
-      for (let j = 0; j < S; j++) {
-        const wj = h * w[j];
+      adj.clear(S);
+      ybar.set(a);
+      for (let j = 0; j < s && j < S; j++) {
+        const wj = h * method.b[j];
         if (wj === 0) continue;
         const Kb = adj.Kbar[j];
-        for (let c = 0; c < d; c++) Kb[c] += wj * g[base + c];
+        for (let q = 0; q < d; q++) Kb[q] = wj * a[q];
       }
+      // Dense outputs y_k = y_i + h sum_j w_j(theta_k) K_j inside the step.
+      for (let q = kHi; q > k; q--) {
+        denseWeights(method, outputTheta[q], w);
+        const base = q * d;
+        for (let c = 0; c < d; c++) ybar[c] += g[base + c];
+        for (let j = 0; j < S; j++) {
+          const wj = h * w[j];
+          if (wj === 0) continue;
+          const Kb = adj.Kbar[j];
+          for (let c = 0; c < d; c++) Kb[c] += wj * g[base + c];
+        }
+      }
+      adj.sweep(field, t, h, Y, null, S, p, ybar, dp, false);
+      a.set(ybar);
     }
-    adj.sweep(field, t, h, Y, null, S, p, ybar, dp, false);
-    a.set(ybar);
-  }
-  while (k >= 0) addRow(a, g, k--, d); // outputs at t0
+    while (k >= 0) addRow(a, g, k--, d); // outputs at t0
 
-  const { dt0, dt1 } = endTimeDerivatives(field, opts.t0, y0, p, a, times, outputs, g);
-  const fwd = { ...integrator.stats };
-  const workspaceBytes = (3 * method.denseStages * d + 3 * d + method.denseStages) * 8;
-  const checkpoints = store.count;
-  const checkpointBytes = store.bytes;
-  const acceptedSteps = { t: store.times.slice(0, store.count), h: store.steps.slice(0, store.count) };
-  CheckpointStore.give(store);
-  return {
-    loss,
-    dy0: a,
-    dp,
-    dt0,
-    dt1,
-    outputs,
-    times,
-    method: 'aca',
-    acceptedSteps,
-    stats: {
-      forward: fwd,
-      fEvals: fwd.fEvals + fEvals + 2,
+    const workspaceBytes = (3 * method.denseStages * d + 3 * d + method.denseStages) * 8;
+    const checkpoints = store.count;
+    const stats: BackwardStats = {
+      fEvals,
       vjpEvals: adj.vjpEvals,
-      accepted: fwd.accepted,
-      rejected: fwd.rejected,
-      backwardAccepted: checkpoints,
-      backwardRejected: 0,
+      accepted: checkpoints,
+      rejected: 0,
       checkpoints,
-      checkpointBytes,
-      peakBytes: checkpointBytes + workspaceBytes,
-    },
-  };
+      checkpointBytes: store.bytes,
+      peakBytes: store.allocatedBytes + workspaceBytes,
+      acceptedSteps: { t: store.times.slice(0, checkpoints), h: store.steps.slice(0, checkpoints) },
+    };
+    CheckpointStore.give(store);
+    return stats;
+  }
 }
+
+/** Stage inputs of a store that keeps none (one shared empty list: the hook runs every step). */
+const NO_INPUTS: readonly Float64Array[] = [];
 
 function addRow(a: Float64Array, g: Float64Array, k: number, d: number): void {
   const base = k * d;
   for (let c = 0; c < d; c++) a[c] += g[base + c];
-}
-
-/** A store without stages holding the same checkpoints (the 'auto' limit was reached). */
-function dropStages(store: CheckpointStore): CheckpointStore {
-  const lean = new CheckpointStore(store.dim, 0, Math.max(64, store.count * 2));
-  for (let i = 0; i < store.count; i++) lean.push(store.times[i], store.steps[i], store.state(i), []);
-  return lean;
 }

@@ -1,5 +1,5 @@
 /**
- * Pieces the three gradient methods share: checks on the problem, the loss gradient at the
+ * Pieces of the gradient driver (gradient.ts): checks on the problem, the loss gradient at the
  * outputs, and the end-time derivatives dL/dt0 and dL/dt1.
  */
 import { InvalidArgumentError } from '../errors.ts';
@@ -7,8 +7,8 @@ import type { Field } from '../fields/field.ts';
 import type { Loss } from '../losses/loss.ts';
 
 export function requireVjp(field: Field): void {
-  if (typeof field.vjp !== 'function') {
-    throw new InvalidArgumentError('field.vjp', field.vjp, 'a field with a VJP (gradients need a^T df/dy and a^T df/dp)');
+  if (typeof field?.vjp !== 'function') {
+    throw new InvalidArgumentError('field.vjp', field?.vjp, 'a field with a VJP (gradients need a^T df/dy and a^T df/dp)');
   }
 }
 
@@ -32,7 +32,7 @@ export function evaluateLoss(loss: Loss, outputs: Float64Array, times: Float64Ar
 export function endTimeDerivatives(
   field: Field,
   t0: number,
-  y0: ArrayLike<number>,
+  y0: Float64Array,
   p: Float64Array,
   dy0: Float64Array,
   times: Float64Array,
@@ -41,7 +41,7 @@ export function endTimeDerivatives(
 ): { dt0: number; dt1: number } {
   const d = field.dim;
   const fv = new Float64Array(d);
-  field.f(t0, Float64Array.from(y0), p, fv);
+  field.f(t0, y0, p, fv);
   let dt0 = 0;
   for (let i = 0; i < d; i++) dt0 -= dy0[i] * fv[i];
   const K = times.length;

@@ -1,6 +1,6 @@
 /**
  * 'naive': reverse-mode differentiation through everything the forward solve ran
- * (shared/design/aca.md, "naive"). Every attempt, accepted or rejected, is taped (start state,
+ * (docs/design.md, "naive"). Every attempt, accepted or rejected, is taped (start state,
  * stages, error norm, controller inputs), and the backward pass runs through the whole chain:
  * stages, the propagated solution, the dense outputs (including their dependence on t and h
  * through theta), the error norm and the step-size updates
@@ -12,15 +12,13 @@
  * the user's firstStep), and f's explicit dependence on t along the h path (exact for
  * autonomous fields).
  */
-import type { Field } from '../fields/field.ts';
-import { Integrator, Landing } from '../solvers/integrator.ts';
+import { stepFactorWithDerivatives } from '../solvers/controller.ts';
+import { Landing, type Integrator, type StepRecord } from '../solvers/integrator.ts';
 import { denseWeights, denseWeightsDerivative } from '../solvers/methods.ts';
-import { resolveOptions } from '../solvers/options.ts';
 import { stageInput } from '../solvers/stepper.ts';
-import { stepFactorWithDerivatives } from './controller-derivative.ts';
-import { endTimeDerivatives, evaluateLoss, requireLoss, requireVjp } from './common.ts';
+import type { BackwardStats, ForwardProblem, GradientMethod } from './method.ts';
+import { checkKeys, type NaiveSettings } from './settings.ts';
 import { StepAdjoint } from './step-adjoint.ts';
-import type { GradientOptions, GradientResult } from './types.ts';
 
 /** The record of every attempt, in order. */
 class Tape {
@@ -42,21 +40,21 @@ class Tape {
     this.stages = new Float64Array(64 * stagesPerAttempt * dim);
   }
 
-  push(it: Integrator, target: number): void {
+  push(step: StepRecord): void {
     if (this.count === this.cap) this.grow();
     const n = this.count++;
     const d = this.dim;
-    this.t[n] = it.t;
-    this.hs[n] = it.h;
-    this.err[n] = it.err;
-    this.errPrev[n] = it.errPrev;
-    this.landing[n] = it.landing;
-    this.accepted[n] = it.accepted ? 1 : 0;
-    this.target[n] = target;
-    this.stagesKept[n] = it.method.stages;
-    this.states.set(it.y, n * d);
+    this.t[n] = step.t;
+    this.hs[n] = step.h;
+    this.err[n] = step.err;
+    this.errPrev[n] = step.errPrev;
+    this.landing[n] = step.landing;
+    this.accepted[n] = step.accepted ? 1 : 0;
+    this.target[n] = step.target;
+    this.stagesKept[n] = step.method.stages;
+    this.states.set(step.y, n * d);
     const base = n * this.stagesPerAttempt * d;
-    for (let j = 0; j < it.method.stages; j++) this.stages.set(it.K[j], base + j * d);
+    for (let j = 0; j < step.method.stages; j++) this.stages.set(step.stages[j], base + j * d);
   }
 
   /** Keeps the dense-output stage of the last attempt (non-FSAL Hermite). */
@@ -104,30 +102,46 @@ class Tape {
   }
 }
 
-export function naiveGradient(field: Field, y0: ArrayLike<number>, options: GradientOptions): GradientResult {
-  requireVjp(field);
-  requireLoss(options.loss);
-  const opts = resolveOptions(field, y0, options);
+export const naive: GradientMethod<NaiveSettings> = {
+  name: 'naive',
+  check(settings, path) {
+    checkKeys(settings, path);
+  },
+  start(problem) {
+    const method = problem.options.method;
+    const s = method.stages;
+    const tape = new Tape(problem.field.dim, method.denseStages);
+    return {
+      keepStageInputs: false,
+      observer: {
+        attempt(step: StepRecord) {
+          tape.push(step);
+        },
+        accepted(step: StepRecord) {
+          if (method.denseNeedsExtraStage && step.denseStageValid) tape.pushDenseStage(step.stages[s]);
+        },
+      },
+      backward: (forward, g, dy0, dp) => naiveBackward(problem, tape, forward, g, dy0, dp),
+    };
+  },
+};
+
+/** The reverse sweep over the tape, last attempt first. */
+function naiveBackward(
+  problem: ForwardProblem,
+  tape: Tape,
+  integrator: Integrator,
+  g: Float64Array,
+  dy0: Float64Array,
+  dp: Float64Array,
+): BackwardStats {
+  const { field, options: opts } = problem;
   const method = opts.method;
   const d = field.dim;
   const s = method.stages;
   const p = opts.params;
   const dir = opts.direction;
-
-  const tape = new Tape(d, method.denseStages);
-  const integrator = new Integrator(field, opts);
-  integrator.run(y0, {
-    attempt(it) {
-      tape.push(it, it.landing === Landing.None ? NaN : it.t + it.h);
-    },
-    accepted(_t, _h, _y, K, it) {
-      if (method.denseNeedsExtraStage && it.denseStageValid) tape.pushDenseStage(K[s]);
-    },
-  });
-  const outputs = integrator.outputs;
   const times = opts.times;
-  const g = new Float64Array(outputs.length);
-  const loss = evaluateLoss(options.loss, outputs, times, g);
 
   // Map accepted-step index -> attempt index, for the outputs.
   const { outputStep, outputTheta } = integrator;
@@ -139,10 +153,9 @@ export function naiveGradient(field: Field, y0: ArrayLike<number>, options: Grad
   const yNew = new Float64Array(d);
   const E = new Float64Array(d);
   const E3 = new Float64Array(d);
-  const ybar = new Float64Array(d); // adjoint of the state after the attempt being processed
+  const ybar = dy0; // adjoint of the state after the attempt being processed; dL/dy0 at the end
   const yNewBar = new Float64Array(d);
   const yIn = new Float64Array(d);
-  const dp = new Float64Array(field.nParams);
   let tbar = 0; // adjoint of the time after the attempt
   let hbar = 0; // adjoint of the proposed step magnitude after the attempt
   let epbar = 0; // adjoint of errPrev after the attempt
@@ -270,30 +283,15 @@ export function naiveGradient(field: Field, y0: ArrayLike<number>, options: Grad
     k--;
   }
 
-  const { dt0, dt1 } = endTimeDerivatives(field, opts.t0, y0, p, ybar, times, outputs, g);
-  const fwd = { ...integrator.stats };
   const workspaceBytes = (3 * method.denseStages * d + 8 * d) * 8;
   return {
-    loss,
-    dy0: ybar,
-    dp,
-    dt0,
-    dt1,
-    outputs,
-    times,
-    method: 'naive',
-    stats: {
-      forward: fwd,
-      fEvals: fwd.fEvals + 2,
-      vjpEvals: adj.vjpEvals,
-      accepted: fwd.accepted,
-      rejected: fwd.rejected,
-      backwardAccepted: 0,
-      backwardRejected: 0,
-      checkpoints: tape.count,
-      checkpointBytes: tape.bytes,
-      peakBytes: tape.bytes + workspaceBytes,
-    },
+    fEvals: 0,
+    vjpEvals: adj.vjpEvals,
+    accepted: 0,
+    rejected: 0,
+    checkpoints: tape.count,
+    checkpointBytes: tape.bytes,
+    peakBytes: tape.bytes + workspaceBytes,
   };
 }
 

@@ -1,27 +1,19 @@
 /**
- * The one interface of the gradient methods: the problem (field, y0, solver options), a loss on
- * the outputs, and what comes back. 'aca', 'adjoint' and 'naive' are swappable by name.
+ * The gradient's options and result: the problem (field, y0, solver options), a loss on the
+ * outputs, the gradient settings (gradients/settings.ts), and what comes back.
  */
-import type { SolveOptions } from '../solvers/options.ts';
-import type { SolveStats } from '../solvers/integrator.ts';
 import type { Loss } from '../losses/loss.ts';
+import type { SolveStats } from '../solvers/integrator.ts';
+import type { SolveOptions } from '../solvers/options.ts';
+import type { GradientMethodName, GradientSettings } from './settings.ts';
 
-export type GradientMethodName = 'aca' | 'adjoint' | 'naive';
-export const GRADIENT_METHODS: readonly GradientMethodName[] = ['aca', 'adjoint', 'naive'];
+export type { GradientMethodName, GradientSettings } from './settings.ts';
 
 export interface GradientOptions extends SolveOptions {
   /** The loss on the outputs. */
   readonly loss: Loss;
-  /** Default 'aca'. */
-  readonly gradientMethod?: GradientMethodName;
-  /** Tolerances of the adjoint method's backward solve (default: the forward ones). */
-  readonly adjointRtol?: number;
-  readonly adjointAtol?: number;
-  /**
-   * ACA: keep each accepted step's stages from the forward pass instead of recomputing them
-   * (s d numbers per step more). 'auto' (default) keeps them while they take under 64 MiB.
-   */
-  readonly keepStages?: boolean | 'auto';
+  /** How the gradient is computed; default { method: 'aca' }. */
+  readonly gradient?: GradientSettings;
 }
 
 export interface GradientStats {
@@ -30,16 +22,16 @@ export interface GradientStats {
   /** f evaluations (forward and backward together) and VJP evaluations. */
   fEvals: number;
   vjpEvals: number;
-  /** Accepted and rejected steps of the forward solve, and of the backward solve (adjoint). */
+  /** Accepted and rejected steps of the forward solve, and of the backward pass. */
   accepted: number;
   rejected: number;
   backwardAccepted: number;
   backwardRejected: number;
   /** Checkpoints held (ACA: one per accepted step; naive: one per attempt). */
   checkpoints: number;
-  /** Bytes of the checkpoints (ACA: N_t (d + 2) 8, plus stages if kept) or of naive's tape. */
+  /** Bytes of the checkpoints (ACA: N_t (d + 2) 8, plus kept stages) or of naive's tape. */
   checkpointBytes: number;
-  /** Bytes of the method's own storage at its peak (checkpoints, tape, stage workspaces). */
+  /** Bytes of the method's own storage at its peak (checkpoints as allocated, tape, workspaces). */
   peakBytes: number;
 }
 

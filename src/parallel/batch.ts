@@ -27,7 +27,7 @@
  */
 import { AcaError, InvalidArgumentError } from '../errors.ts';
 import type { FieldSpec } from '../fields/field.ts';
-import type { GradientMethodName, GradientOptions } from '../gradients/types.ts';
+import type { GradientSettings } from '../gradients/settings.ts';
 import { buildLoss, type JsonSeries, type LossSpec } from '../losses/registry.ts';
 import type { SolveOptions } from '../solvers/options.ts';
 import { InterruptedError, ShardFailedError, WorkerFaultError } from './errors.ts';
@@ -38,9 +38,6 @@ import { cachedField, fieldKey, runShard } from './run-shard.ts';
 export type { BatchJob, BatchSolverOptions, BatchTrajectory } from './job-types.ts';
 
 export const DEFAULT_SHARD_SIZE = 32;
-
-
-
 
 export interface BatchOptions extends PoolOptions {
   /** Trajectories per shard (default 32); it fixes the grouping of the sums, not the workers. */

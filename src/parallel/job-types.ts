@@ -5,14 +5,13 @@
  * depend on these types and none of them on another for its types.
  */
 import type { FieldSpec } from '../fields/field.ts';
-import type { GradientMethodName, GradientOptions } from '../gradients/types.ts';
+import type { GradientSettings } from '../gradients/settings.ts';
 import type { JsonSeries, LossSpec } from '../losses/registry.ts';
 import type { SolveOptions } from '../solvers/options.ts';
 import type { WorkerErrorInfo } from './errors.ts';
 
 /** Solver options as JSON: SolveOptions without `params` (job.params or trajectory.params). */
-export type BatchSolverOptions = Omit<SolveOptions, 'params'> &
-  Pick<GradientOptions, 'adjointRtol' | 'adjointAtol' | 'keepStages'>;
+export type BatchSolverOptions = Omit<SolveOptions, 'params'>;
 
 export interface BatchTrajectory {
   readonly y0: ArrayLike<number>;
@@ -29,8 +28,8 @@ export interface BatchJob {
   readonly params?: ArrayLike<number>;
   /** Needed by batchGradient: e.g. { kind: 'sum_squares', components: [0, 1, 2] }. */
   readonly loss?: LossSpec;
-  /** Default 'aca'. */
-  readonly gradientMethod?: GradientMethodName;
+  /** How the gradient is computed (default { method: 'aca' }). */
+  readonly gradient?: GradientSettings;
   readonly trajectories: readonly BatchTrajectory[];
 }
 

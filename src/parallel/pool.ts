@@ -1,5 +1,5 @@
 /**
- * The worker pool: one Piscina pool per process (shared/design/architecture.md, Parallelism), and
+ * The worker pool: one Piscina pool per process (docs/design.md, "Parallel batches"), and
  * `runTasks`, which runs a job's tasks on it with at most `workers` in flight, retries a failed
  * task once, and stops cleanly.
  *

@@ -59,7 +59,7 @@ export function runShard(task: ShardTask): ShardResult {
           ...job.solver,
           params,
           loss: trajectoryLoss,
-          gradientMethod: job.gradientMethod,
+          gradient: job.gradient,
         });
         loss += r.loss;
         losses[i] = r.loss;

@@ -5,7 +5,7 @@
  * (src/runs/worker.ts): nothing here imports fit/ or spec/. A run is one JSON line:
  *
  *   { "id": "a", "kind": "grad",  <BatchJob fields: field, solver, params?, loss, trajectories,
- *                                  gradientMethod?>, "shardSize"?: 32 }
+ *                                  gradient?>, "shardSize"?: 32 }
  *   { "id": "b", "kind": "solve", <BatchJob fields without loss> }
  *   { "id": "c", "kind": "solve" | "grad", "spec": "model.yaml" | {...}, "data"?: "obs.csv" }
  *   { "id": "d", "kind": "fit", "spec": "model.yaml", "data"?: "obs.csv", "iterations"?: 50 }
@@ -13,7 +13,7 @@
  * A run with `spec` is a problem spec (src/spec: a file, or the spec itself inline) and its data;
  * batch-runs.ts resolves relative paths against the runs file's folder before the run leaves the
  * main thread. A spec solve returns { times, outputs: [K*d], stateNames, stats }; a spec grad
- * (the spec's loss on its data) returns { loss, dy0: [d], dp: [P], stateNames, paramNames, stats };
+ * (the spec's loss on its data) returns the report of `aca grad` (fit/objective.ts gradientReport);
  * a fit returns the report of `aca fit` (src/fit/report.ts) without its timing, and keeps no
  * checkpoint: a batch resumes by whole runs.
  *

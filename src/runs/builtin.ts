@@ -7,6 +7,7 @@
 import { InvalidArgumentError } from '../errors.ts';
 import { fitHash } from '../fit/checkpoint-file.ts';
 import { fit } from '../fit/fit.ts';
+import { evaluateProblem, gradientReport, initialTheta } from '../fit/objective.ts';
 import { fitReport } from '../fit/report.ts';
 import { gradient } from '../gradients/gradient.ts';
 import { batchGradient, batchSolve, type BatchJob } from '../parallel/batch.ts';
@@ -96,24 +97,8 @@ async function specRun(run: RunSpec, kind: 'solve' | 'grad'): Promise<unknown> {
     return { times: Array.from(sol.t), outputs: Array.from(sol.y), dim: sol.dim, ...names, stats: { ...sol.stats } };
   }
   if (!problem.loss || !problem.data) throw new InvalidArgumentError('spec.data', undefined, 'data to fit the loss to (a grad run needs a loss)');
-  const r = gradient(problem.field, problem.y0, {
-    ...problem.solver,
-    times: problem.data.times,
-    t0: problem.t0,
-    params: problem.params,
-    loss: problem.loss,
-    gradientMethod: problem.gradient.method,
-    keepStages: problem.gradient.keepStages,
-    adjointRtol: problem.gradient.adjointRtol,
-    adjointAtol: problem.gradient.adjointAtol,
-  });
-  return {
-    loss: r.loss,
-    dy0: Array.from(r.dy0),
-    dp: Array.from(r.dp),
-    ...names,
-    stats: { trajectories: 1, accepted: r.stats.accepted, rejected: r.stats.rejected, fEvals: r.stats.fEvals, vjpEvals: r.stats.vjpEvals, checkpoints: r.stats.checkpoints },
-  };
+  // The same evaluation and report as `aca grad` (fit/objective.ts): bitwise the same numbers.
+  return gradientReport(problem, evaluateProblem(problem, initialTheta(problem)));
 }
 
 function jobOf(run: RunSpec): BatchJob {

@@ -112,3 +112,46 @@ export function stepFactor(
   const hi = accepted ? ctl.factorMax : 1;
   return factor < ctl.factorMin ? ctl.factorMin : factor > hi ? hi : factor;
 }
+
+/** stepFactor's value and its partial derivatives with respect to err and errPrev. */
+export interface FactorWithDerivatives {
+  factor: number;
+  dErr: number;
+  dErrPrev: number;
+}
+
+/**
+ * stepFactor with its partial derivatives, for the naive gradient method, which differentiates
+ * through the controller. The same formula as stepFactor, term for term (a test compares the
+ * two factors bitwise for every controller kind, accepted and rejected); the clipped branches
+ * and err = 0 have zero derivative, and a NaN error norm (a rejected non-finite trial) gives
+ * factorMin, as the integrator does.
+ */
+export function stepFactorWithDerivatives(
+  ctl: ControllerOptions,
+  q: number,
+  err: number,
+  errPrev: number,
+  accepted: boolean,
+): FactorWithDerivatives {
+  if (Number.isNaN(err)) return { factor: ctl.factorMin, dErr: 0, dErrPrev: 0 };
+  if (err === 0) return { factor: accepted ? ctl.factorMax : 1, dErr: 0, dErrPrev: 0 };
+  let raw: number;
+  let dErr: number;
+  let dErrPrev = 0;
+  if (ctl.kind === 'pi' && accepted) {
+    const b1 = 0.7 / (q + 1);
+    const b2 = 0.4 / (q + 1);
+    raw = ctl.safety * Math.pow(err, -b1) * Math.pow(errPrev, b2);
+    dErr = (-b1 * raw) / err;
+    dErrPrev = (b2 * raw) / errPrev;
+  } else {
+    const b1 = 1 / (q + 1);
+    raw = ctl.safety * Math.pow(err, -b1);
+    dErr = (-b1 * raw) / err;
+  }
+  const hi = accepted ? ctl.factorMax : 1;
+  if (raw < ctl.factorMin) return { factor: ctl.factorMin, dErr: 0, dErrPrev: 0 };
+  if (raw > hi) return { factor: hi, dErr: 0, dErrPrev: 0 };
+  return { factor: raw, dErr, dErrPrev };
+}

@@ -21,22 +21,53 @@ export interface SolveStats {
   fEvals: number;
 }
 
+/**
+ * What an observer of a solve sees of one step attempt (docs/design.md, "The step record"). The
+ * vectors are the integrator's own workspace: valid during the callback only; copy what you keep.
+ */
+export interface StepRecord {
+  /** The tableau being stepped. */
+  readonly method: PreparedMethod;
+  /** Index this step has among the accepted steps if it is accepted (= accepted steps so far). */
+  readonly index: number;
+  /** Start time and signed step size of the attempt. */
+  readonly t: number;
+  readonly h: number;
+  /** The controller's proposal (a magnitude) before the step was shortened to land. */
+  readonly hProposed: number;
+  /** Whether the step was shortened onto the end or an output time, and that target (else NaN). */
+  readonly landing: Landing;
+  readonly target: number;
+  /** Start state and the candidate end state. */
+  readonly y: Float64Array;
+  readonly yNew: Float64Array;
+  /** The stages K_j = f(t + c_j h, Y_j); K[s] is the dense-output stage when denseStageValid. */
+  readonly stages: readonly Float64Array[];
+  /**
+   * The stage inputs Y_j (Y_0 is y itself and not copied), when the integrator was asked to keep
+   * them; for an FSAL tableau whose last row is b, Y_{s-1} (= yNew) is filled before `accepted`.
+   */
+  readonly stageInputs: readonly Float64Array[] | null;
+  /** Error norm of the attempt (1 = at tolerance; NaN for a non-finite trial) and the previous one. */
+  readonly err: number;
+  readonly errPrev: number;
+  readonly accepted: boolean;
+  readonly denseStageValid: boolean;
+}
+
 /** Receives the steps of a solve, e.g. to keep checkpoints (gradients/aca.ts). */
 export interface StepObserver {
-  /**
-   * An accepted step from (t, y) with signed step h; K holds its stages (and the dense stage
-   * when `denseStageValid`). Called before the state advances.
-   */
-  accepted?(t: number, h: number, y: Float64Array, K: readonly Float64Array[], integrator: Integrator): void;
-  /** Every attempt, accepted or not, after its error norm is known (gradients/naive.ts). */
-  attempt?(integrator: Integrator): void;
+  /** An accepted step, after its outputs are written and before the state advances. */
+  accepted?(step: StepRecord): void;
+  /** Every attempt, accepted or not, once its error norm is known (gradients/naive.ts). */
+  attempt?(step: StepRecord): void;
 }
 
 /** Why a step was shortened: it was not, it lands on the end, or on an output time. */
 export const Landing = { None: 0, End: 1, Output: 2 } as const;
 export type Landing = (typeof Landing)[keyof typeof Landing];
 
-export class Integrator {
+export class Integrator implements StepRecord {
   readonly field: Field;
   readonly opts: ResolvedOptions;
   readonly method: PreparedMethod;
@@ -78,6 +109,7 @@ export class Integrator {
   errPrev = 1;
   accepted = false;
   denseStageValid = false;
+  target = NaN;
   private nextOutput = 0;
 
   /**
@@ -86,6 +118,14 @@ export class Integrator {
    * methods whose last row is b, the last stage's input is yNew.
    */
   readonly stageInputs: Float64Array[] | null;
+
+  get stages(): readonly Float64Array[] {
+    return this.K;
+  }
+
+  get index(): number {
+    return this.stats.accepted;
+  }
 
   constructor(field: Field, opts: ResolvedOptions, keepStageInputs = false) {
     this.field = field;
@@ -158,9 +198,11 @@ export class Integrator {
       this.hProposed = h;
       let hs = dir * h;
       this.landing = Landing.None;
+      this.target = NaN;
       if (dir * (this.t + 1.01 * hs - target) >= 0) {
         hs = target - this.t;
         this.landing = target === tEnd ? Landing.End : Landing.Output;
+        this.target = target;
       }
       this.h = hs;
       if (Math.abs(hs) < opts.minStep && this.landing === Landing.None) {
@@ -197,7 +239,10 @@ export class Integrator {
         // Most steps contain no output time: look before calling.
         const next = this.nextOutput;
         if (next < opts.times.length && dir * (opts.times[next] - tNew) <= 0) this.emitOutputsInStep(tNew, hs);
-        if (acceptedHook) acceptedHook.call(observer, this.t, hs, this.y, K, this);
+        if (acceptedHook) {
+          if (this.stageInputs && this.fsalInputIsSolution) this.stageInputs[s - 1].set(this.yNew);
+          acceptedHook.call(observer, this);
+        }
         stats.accepted++;
         this.t = tNew;
         const old = this.y;

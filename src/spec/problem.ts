@@ -18,7 +18,7 @@
 import type { Field } from '../fields/field.ts';
 import type { DataTable } from '../io/csv.ts';
 import { squaredError, type Loss } from '../losses/loss.ts';
-import type { GradientMethodName } from '../gradients/types.ts';
+import { DEFAULT_GRADIENT, type GradientSettings } from '../gradients/settings.ts';
 import { getMethod } from '../solvers/methods.ts';
 import type { SolveOptions } from '../solvers/options.ts';
 import { didYouMean } from '../fields/expression/suggest.ts';
@@ -39,13 +39,6 @@ export interface Series {
 
 /** Solver options without the per-call parts (times, params, t0). */
 export type SolverSettings = Omit<SolveOptions, 'times' | 'params' | 't0' | 't1'>;
-
-export interface GradientSettings {
-  readonly method: GradientMethodName;
-  readonly keepStages?: boolean;
-  readonly adjointRtol?: number;
-  readonly adjointAtol?: number;
-}
 
 export type OptimizerSettings = Required<Omit<OptimizerSpec, 'lr'>> & { readonly lr: number };
 
@@ -137,12 +130,7 @@ export function buildProblem(spec: Spec, data?: DataTable, resolved?: ResolvedMo
     t0,
     times: times ?? data?.times,
     solver,
-    gradient: {
-      method: (spec.gradient?.method ?? 'aca') as GradientMethodName,
-      keepStages: spec.gradient?.keepStages,
-      adjointRtol: spec.gradient?.adjointRtol,
-      adjointAtol: spec.gradient?.adjointAtol,
-    },
+    gradient: spec.gradient ?? DEFAULT_GRADIENT,
     optimizer: optimizerSettings(spec.optimizer),
     data,
     series,

@@ -38,7 +38,7 @@ import { z } from 'zod';
 import { describeValue } from '../errors.ts';
 import { didYouMean } from '../fields/expression/suggest.ts';
 import { ACTIVATIONS, INPUT_TRANSFORMS } from '../fields/mlp.ts';
-import { GRADIENT_METHODS } from '../gradients/types.ts';
+import { GRADIENT_METHODS, type GradientMethodName } from '../gradients/settings.ts';
 import { METHOD_NAMES } from '../solvers/methods.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -295,12 +295,30 @@ const SolverSchema = strict({
 });
 export type SolverSpec = z.output<typeof SolverSchema>;
 
-const GradientSchema = strict({
-  method: z.enum(GRADIENT_METHODS as [string, ...string[]]).optional(),
-  keepStages: z.boolean().optional(),
-  adjointRtol: z.number().positive().optional(),
-  adjointAtol: z.number().positive().optional(),
-});
+/**
+ * The spec's `gradient` is the library's GradientSettings as written (gradients/settings.ts): a
+ * method and that method's own options; `method` may be left out for ACA.
+ */
+const GradientSchema = z.preprocess(
+  (v) => (v !== null && typeof v === 'object' && !Array.isArray(v) && !Object.hasOwn(v, 'method') ? { ...v, method: 'aca' } : v),
+  // First the method (its message names the methods), then that method's own options, strictly.
+  z.looseObject({ method: z.enum(GRADIENT_METHODS as [GradientMethodName, ...GradientMethodName[]]) }).pipe(
+    z.discriminatedUnion('method', [
+      strict({
+        method: z.literal('aca'),
+        keepStages: z.union([z.boolean(), z.literal('auto')]).optional(),
+        keptStagesLimitBytes: z.number().min(0).optional(),
+      }),
+      strict({
+        method: z.literal('adjoint'),
+        rtol: z.number().positive().optional(),
+        atol: z.number().positive().optional(),
+        resetStateAtOutputs: z.boolean().optional(),
+      }),
+      strict({ method: z.literal('naive') }),
+    ]),
+  ),
+);
 export type GradientSpec = z.output<typeof GradientSchema>;
 
 const LossSchema = strict({

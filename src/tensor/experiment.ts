@@ -6,7 +6,7 @@
  */
 import { writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { GradientMethodName } from '../gradients/types.ts';
+import type { GradientMethodName } from '../gradients/settings.ts';
 import { describeBackend, releaseBackend, selectBackend, type BackendChoice } from './backends.ts';
 import { mnistSplit } from './mnist-data.ts';
 import { buildModel, countParams, type CnnConfig, type ModelKind } from './models.ts';
@@ -69,7 +69,7 @@ export async function runCnnExperiment(options: CnnExperimentOptions, hooks: Cnn
 
     const results: CnnRunResult[] = [];
     for (const run of runs) {
-      const model = buildModel(run.kind, { ...config, block: { ...config.block, gradient: run.method ?? 'aca' } });
+      const model = buildModel(run.kind, { ...config, block: { ...config.block, gradient: { method: run.method ?? 'aca' } } });
       const params = countParams(model);
       log(`\n${run.name}: ${params} parameters; ${run.kind === 'odenet' ? `${config.block?.method} rtol ${config.block?.rtol} atol ${config.block?.atol}, gradient ${run.method}` : 'residual blocks'}`);
       const report = await trainClassifier(model, data, {

@@ -11,7 +11,7 @@
  */
 import type * as TF from '@tensorflow/tfjs';
 import { InvalidArgumentError } from '../errors.ts';
-import type { GradientMethodName } from '../gradients/types.ts';
+import type { GradientMethodName, GradientSettings } from '../gradients/settings.ts';
 import { TABLEAUS } from '../solvers/methods.ts';
 import { ConvField, fieldInitializers } from './conv-field.ts';
 import { groupNorm, groupsFor } from './group-norm.ts';
@@ -104,9 +104,9 @@ export class OdeBlock extends FieldLayer {
   }
 
   /** Switches the gradient method (the forward pass is the same for all three). */
-  setGradient(gradient: GradientMethodName): void {
+  setGradient(gradient: GradientSettings): void {
     this.resolved = resolveBlockOptions({ ...this.blockOptions, gradient });
-    (this.blockOptions as { gradient?: GradientMethodName }).gradient = gradient;
+    (this.blockOptions as { gradient?: GradientSettings }).gradient = gradient;
   }
 
   override call(inputs: Tensor | Tensor[]): Tensor {
@@ -189,7 +189,7 @@ tf.serialization.registerClass(ResidualBlock);
 tf.serialization.registerClass(GroupNorm);
 
 const BLOCK_OPTION_KEYS = [
-  'method', 'gradient', 'rtol', 'atol', 'dt', 't0', 't1', 'firstStep', 'maxSteps', 'adjointRtol', 'adjointAtol', 'controller',
+  'method', 'gradient', 'rtol', 'atol', 'dt', 't0', 't1', 'firstStep', 'maxSteps', 'controller',
 ] as const;
 
 function pickBlockOptions(args: OdeBlockLayerArgs): OdeBlockOptions {

@@ -5,13 +5,18 @@
 import { InvalidArgumentError } from '../errors.ts';
 import { DEFAULT_CONTROLLER, type ControllerOptions } from '../solvers/controller.ts';
 import { getMethod, type PreparedMethod } from '../solvers/methods.ts';
-import { GRADIENT_METHODS, type GradientMethodName } from '../gradients/types.ts';
+import { checkGradientSettings } from '../gradients/gradient.ts';
+import { DEFAULT_GRADIENT, type GradientMethodName, type GradientSettings } from '../gradients/settings.ts';
 
 export interface OdeBlockOptions {
   /** A tableau name of the float64 engine (solvers/methods.ts). Default 'heun_euler'. */
   readonly method?: string;
-  /** How the block is differentiated. Default 'aca'. */
-  readonly gradient?: GradientMethodName;
+  /**
+   * How the block is differentiated (default { method: 'aca' }): the library's GradientSettings;
+   * of their options the tensor path uses the adjoint's tolerances (ACA on tensors always
+   * recomputes each step under the tape, so keepStages does not apply).
+   */
+  readonly gradient?: GradientSettings;
   /** Tolerances of an adaptive method. Defaults 1e-2 and 1e-2 (the seed paper's). */
   readonly rtol?: number;
   readonly atol?: number;
@@ -24,9 +29,6 @@ export interface OdeBlockOptions {
   readonly firstStep?: number;
   /** Attempts (accepted and rejected) before giving up. Default 1000. */
   readonly maxSteps?: number;
-  /** Tolerances of the adjoint method's backward solve (default: the forward ones). */
-  readonly adjointRtol?: number;
-  readonly adjointAtol?: number;
   readonly controller?: Partial<ControllerOptions>;
 }
 
@@ -48,10 +50,8 @@ export interface ResolvedBlockOptions {
 
 export function resolveBlockOptions(options: OdeBlockOptions = {}): ResolvedBlockOptions {
   const method = getMethod(options.method ?? 'heun_euler');
-  const gradient = options.gradient ?? 'aca';
-  if (!GRADIENT_METHODS.includes(gradient)) {
-    throw new InvalidArgumentError('gradient', gradient, `one of ${GRADIENT_METHODS.join(', ')}`);
-  }
+  const settings = checkGradientSettings(options.gradient ?? DEFAULT_GRADIENT);
+  const gradient = settings.method;
   const t0 = finite('t0', options.t0 ?? 0);
   const t1 = finite('t1', options.t1 ?? 1);
   if (t1 === t0) throw new InvalidArgumentError('t1', t1, `a time different from t0 = ${t0}`);
@@ -82,8 +82,8 @@ export function resolveBlockOptions(options: OdeBlockOptions = {}): ResolvedBloc
     t1,
     firstStep,
     maxSteps,
-    adjointRtol: positive('adjointRtol', options.adjointRtol ?? rtol),
-    adjointAtol: positive('adjointAtol', options.adjointAtol ?? atol),
+    adjointRtol: settings.method === 'adjoint' ? (settings.rtol ?? rtol) : rtol,
+    adjointAtol: settings.method === 'adjoint' ? (settings.atol ?? atol) : atol,
     controller,
   };
 }

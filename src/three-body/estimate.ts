@@ -7,7 +7,7 @@
 import { InvalidArgumentError } from '../errors.ts';
 import { Adam } from '../fit/adam.ts';
 import { gradient } from '../gradients/gradient.ts';
-import type { GradientMethodName } from '../gradients/types.ts';
+import type { GradientSettings } from '../gradients/settings.ts';
 import { squaredError } from '../losses/loss.ts';
 import type { Observations } from './observations.ts';
 import { systemField, type GravitySystem } from './system.ts';
@@ -26,7 +26,8 @@ export interface FitTargets {
 }
 
 export interface EstimateOptions {
-  readonly gradientMethod?: GradientMethodName;
+  /** How gradients are computed (default { method: 'aca' }). */
+  readonly gradient?: GradientSettings;
   readonly method?: string;
   readonly rtol?: number;
   readonly atol?: number;
@@ -172,7 +173,7 @@ function inlineEvaluator(system: GravitySystem, windows: readonly Window[], opti
         method: options.method ?? 'dopri5',
         rtol: options.rtol ?? 1e-7,
         atol: options.atol ?? 1e-7,
-        gradientMethod: options.gradientMethod ?? 'aca',
+        gradient: options.gradient,
         maxSteps: 1_000_000,
       });
       return { loss: r.loss, dp: r.dp, dy0: r.dy0, fEvals: r.stats.fEvals, vjpEvals: r.stats.vjpEvals, peakBytes: r.stats.peakBytes };

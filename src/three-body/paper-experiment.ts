@@ -2,7 +2,7 @@
  * The main job (`npm start`): the seed paper's three-body mass estimation, fitted once with each
  * gradient method from the same seeded initial guess, then extrapolated from [0, 1] to [0, 2].
  */
-import type { GradientMethodName } from '../gradients/types.ts';
+import type { GradientMethodName } from '../gradients/settings.ts';
 import { createRng } from '../util/random.ts';
 import { estimate, type EstimateResult } from './estimate.ts';
 import { extrapolationError, type ExtrapolationError } from './extrapolate.ts';
@@ -51,7 +51,7 @@ export async function runPaperExperiment(options: PaperExperimentOptions = {}): 
   const outcomes: MethodOutcome[] = [];
   for (const method of options.methods ?? (['aca', 'adjoint', 'naive'] as const)) {
     const fit = await estimate(setup.system, [{ observations: train, y0: setup.y0 }], {
-      gradientMethod: method,
+      gradient: { method },
       ...solver,
       epochs,
       lr: options.lr ?? setup.adam.lr,

@@ -5,13 +5,13 @@
  * share one job.
  */
 import { batchGradient } from '../parallel/batch.ts';
-import type { GradientMethodName } from '../gradients/types.ts';
+import type { GradientSettings } from '../gradients/settings.ts';
 import type { Window, WindowEvaluator, WindowGradient } from './estimate.ts';
 import type { GravitySystem } from './system.ts';
 
 export interface PoolEvaluatorOptions {
   readonly workers: number;
-  readonly gradientMethod?: GradientMethodName;
+  readonly gradient?: GradientSettings;
   readonly method?: string;
   readonly rtol?: number;
   readonly atol?: number;
@@ -38,7 +38,7 @@ export function poolEvaluator(system: GravitySystem, windows: readonly Window[],
           field,
           solver: { times, t0, method: options.method ?? 'dopri5', rtol: options.rtol ?? 1e-7, atol: options.atol ?? 1e-7, maxSteps: 1_000_000 },
           params: Array.from(masses),
-          gradientMethod: options.gradientMethod ?? 'aca',
+          gradient: options.gradient,
           loss: {
             kind: 'squared_error',
             observed: Array.from({ length: n }, (_, i) => i),

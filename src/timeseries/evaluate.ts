@@ -12,14 +12,14 @@
 import { AcaError, InvalidArgumentError } from '../errors.ts';
 import type { Field } from '../fields/field.ts';
 import { gradient } from '../gradients/gradient.ts';
-import type { GradientMethodName, GradientOptions, GradientResult } from '../gradients/types.ts';
+import type { GradientSettings } from '../gradients/settings.ts';
+import type { GradientResult } from '../gradients/types.ts';
 import { squaredError } from '../losses/loss.ts';
 import type { SolveOptions } from '../solvers/options.ts';
 import type { SubsequenceProblem } from './minibatch.ts';
 
 /** Solver settings of the training solves (the times and parameters come from the batch). */
-export type TrainSolverOptions = Omit<SolveOptions, 'times' | 'params' | 't0' | 't1'> &
-  Pick<GradientOptions, 'adjointRtol' | 'adjointAtol' | 'keepStages'>;
+export type TrainSolverOptions = Omit<SolveOptions, 'times' | 'params' | 't0' | 't1'>;
 
 export interface SubsequenceBatch {
   readonly field: Field;
@@ -29,7 +29,7 @@ export interface SubsequenceBatch {
   readonly observed: readonly number[];
   /** Weight of every observed cell: 1 / (the batch's observed cells). */
   readonly cellWeight: number;
-  readonly gradientMethod: GradientMethodName;
+  readonly gradient: GradientSettings;
   readonly solver: TrainSolverOptions;
 }
 
@@ -73,7 +73,7 @@ export function evaluateInline(batch: SubsequenceBatch): BatchEvaluation {
         ...batch.solver,
         times: problem.times,
         params,
-        gradientMethod: batch.gradientMethod,
+        gradient: batch.gradient,
         loss: squaredError(field.dim, { target: problem.target, observed, weights }),
       });
     } catch (error) {

@@ -51,14 +51,7 @@ export function trainingPlan(problem: Problem, overrides: PlanOverrides = {}): T
   const training = network.training;
   const { phases: phaseSpecs, ...base } = training;
   const spec = problem.spec;
-  const solver = {
-    ...problem.solver,
-    ...stripUndefined({
-      keepStages: problem.gradient.keepStages,
-      adjointRtol: problem.gradient.adjointRtol,
-      adjointAtol: problem.gradient.adjointAtol,
-    }),
-  };
+  const solver = problem.solver;
   const written = phaseSpecs ? phaseSpecs.map((p) => p.iterations ?? base.iterations ?? DEFAULT_TRAINING_ITERATIONS) : [base.iterations ?? DEFAULT_TRAINING_ITERATIONS];
   const iterations = overrides.iterations === undefined ? written : shareIterations(written, overrides.iterations);
   const train: TrainOptions = {
@@ -67,7 +60,7 @@ export function trainingPlan(problem: Problem, overrides: PlanOverrides = {}): T
     params: problem.params,
     y0: problem.y0,
     trainable: network.trainable,
-    gradientMethod: problem.gradient.method,
+    gradient: problem.gradient,
     solver,
     ...phaseOptions(base),
     ...(phaseSpecs ? {} : { iterations: iterations[0] }),

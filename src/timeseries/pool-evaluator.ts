@@ -49,7 +49,7 @@ export function poolEvaluator(options: PoolEvaluatorOptions = {}): BatchEvaluato
           field: spec,
           solver: { ...batch.solver, times: Array.from(group.times) },
           params,
-          gradientMethod: batch.gradientMethod,
+          gradient: batch.gradient,
           loss: { kind: 'squared_error', observed: [...batch.observed], weights: new Array(m).fill(batch.cellWeight) },
           trajectories: group.problems.map((p) => ({
             y0: Array.from(p.y0),

@@ -24,7 +24,8 @@
 import { AcaError, InvalidArgumentError } from '../errors.ts';
 import type { Field } from '../fields/field.ts';
 import { Adam } from '../fit/adam.ts';
-import { GRADIENT_METHODS, type GradientMethodName } from '../gradients/types.ts';
+import { checkGradientSettings } from '../gradients/gradient.ts';
+import { DEFAULT_GRADIENT, type GradientSettings } from '../gradients/settings.ts';
 import { solve } from '../solvers/solve.ts';
 import { createRng } from '../util/random.ts';
 import { evaluateInline, type BatchEvaluator, type TrainSolverOptions } from './evaluate.ts';
@@ -75,8 +76,8 @@ export interface TrainOptions {
   /** Validations without improvement before stopping (default 10 with a holdout, else never). */
   readonly patience?: number;
   readonly validationFrom?: 'start' | 'lastTraining';
-  /** Default 'aca'. */
-  readonly gradientMethod?: GradientMethodName;
+  /** How gradients are computed (default { method: 'aca' }). */
+  readonly gradient?: GradientSettings;
   /** Solver settings of the training and validation solves (default dopri5, rtol 1e-6, atol 1e-8). */
   readonly solver?: TrainSolverOptions;
   /** Where a subsequence starts from (minibatch.ts); default 'auto'. */
@@ -153,7 +154,7 @@ export interface TrainSettings {
   readonly validateEvery: number;
   readonly patience: number | null;
   readonly validationFrom: 'start' | 'lastTraining';
-  readonly gradientMethod: GradientMethodName;
+  readonly gradient: GradientSettings;
   readonly solver: TrainSolverOptions;
   readonly autonomous: boolean;
   readonly clipNorm: number | null;
@@ -246,7 +247,7 @@ export async function trainTimeSeries(options: TrainOptions): Promise<TrainResul
         problems,
         observed: series.observed,
         cellWeight: 1 / cells,
-        gradientMethod: settings.gradientMethod,
+        gradient: settings.gradient,
         solver: solverOptions,
       });
       let finite = Number.isFinite(r.loss);
@@ -392,10 +393,7 @@ function resolveSettings(options: TrainOptions): TrainSettings {
   if (patience !== null && !(Number.isInteger(patience) && patience >= 1)) {
     throw new InvalidArgumentError('patience', patience, 'a positive integer (validations without improvement)');
   }
-  const gradientMethod = options.gradientMethod ?? 'aca';
-  if (!GRADIENT_METHODS.includes(gradientMethod)) {
-    throw new InvalidArgumentError('gradientMethod', gradientMethod, `one of ${GRADIENT_METHODS.join(', ')}`);
-  }
+  const gradient = checkGradientSettings(options.gradient ?? DEFAULT_GRADIENT);
   const validationFrom = options.validationFrom ?? 'start';
   if (validationFrom !== 'start' && validationFrom !== 'lastTraining') {
     throw new InvalidArgumentError('validationFrom', validationFrom, "'start' or 'lastTraining'");
@@ -419,7 +417,7 @@ function resolveSettings(options: TrainOptions): TrainSettings {
     validateEvery,
     patience,
     validationFrom,
-    gradientMethod,
+    gradient,
     solver: { ...DEFAULT_SOLVER, ...(options.solver ?? {}) },
     autonomous: options.autonomous ?? autonomousField(options.field),
   };

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nbodyField } from '../../src/fields/nbody.ts';
 import { gradient } from '../../src/gradients/gradient.ts';
 import { squaredError } from '../../src/losses/loss.ts';
@@ -29,11 +29,14 @@ function bits(r: BatchGradientResult): string {
 
 describe('a 1,000-trajectory three-body batch', () => {
   const job = figureEightJob(1000, { seed: 2024 });
+  // Every test below compares with this inline run, so each can run alone (vitest -t ...).
   let reference: BatchGradientResult;
+  beforeAll(async () => {
+    reference = await batchGradient(job, { inline: true });
+  });
 
   it('gives bitwise the same loss and gradients inline and on 1, 2 and 3 workers', async () => {
     expect(await warmPool({ workers: 3 })).toBe(3);
-    reference = await batchGradient(job, { inline: true });
     const results = [];
     for (const workers of [1, 2, 3]) {
       const r = await batchGradient(job, { workers, inline: false });

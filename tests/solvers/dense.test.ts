@@ -91,7 +91,7 @@ describe('dense output over a whole solve', () => {
         field,
         P.y0,
         { times, t0: 0, t1: P.period, method, params: P.masses, rtol: tol, atol: tol, landOnOutputs: false },
-        { accepted: (t, h, y) => void stepStarts.push({ t, h, y: y.slice() }) },
+        { accepted: ({ t, h, y }) => void stepStarts.push({ t, h, y: y.slice() }) },
       );
       let worst = 0;
       let interior = 0;

@@ -78,7 +78,7 @@ describe('MaxStepsExceededError', () => {
         { times: [0, 20], maxSteps: 25, rtol: 1e-10, atol: 1e-10 },
         {
           attempt: () => void attempts++,
-          accepted: (t, h) => void (reached = t + h),
+          accepted: ({ t, h }) => void (reached = t + h),
         },
       ),
     ) as MaxStepsExceededError;

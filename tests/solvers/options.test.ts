@@ -30,7 +30,7 @@ function recordSteps(P: ClosedForm, options: SolveOptions) {
   const sol = solve(P.field, P.y0, { params: P.params, ...options }, {
     attempt: (it) =>
       void attempts.push({ t: it.t, h: it.h, hProposed: it.hProposed, err: it.err, errPrev: it.errPrev, accepted: it.accepted, landing: it.landing }),
-    accepted: (t, h) => void accepted.push({ t, h }),
+    accepted: ({ t, h }) => void accepted.push({ t, h }),
   });
   return { sol, attempts, accepted };
 }

@@ -147,7 +147,7 @@ describe('network specs', () => {
     };
     const problem = buildProblem(parseSpec(spec), DATA);
     const plan = trainingPlan(problem);
-    expect(plan.train).toMatchObject({ lr: 0.03, clipNorm: 1, gradientMethod: 'adjoint', solver: { method: 'dopri5', rtol: 1e-5 } });
+    expect(plan.train).toMatchObject({ lr: 0.03, clipNorm: 1, gradient: { method: 'adjoint' }, solver: { method: 'dopri5', rtol: 1e-5 } });
     expect(plan.train.iterations).toBeUndefined();
     expect(plan.phases).toEqual([{ iterations: 300, batchLength: 3 }, { iterations: 100, lr: 0.001 }]);
     expect(plan.iterations).toEqual([300, 100]);

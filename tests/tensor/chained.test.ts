@@ -20,7 +20,7 @@ beforeAll(async () => {
 describe('chained gradients', () => {
   for (const gradient of ['aca', 'adjoint', 'naive'] as const) {
     it(`equal the customGrad path's (${gradient}, two ODE blocks)`, async () => {
-      const model = buildModel('odenet', { channels: 4, blocks: 2, block: { gradient }, seed: 9 });
+      const model = buildModel('odenet', { channels: 4, blocks: 2, block: { gradient: { method: gradient } }, seed: 9 });
       const { x, y } = batchTensors(data.train, Int32Array.from({ length: 8 }, (_, i) => i));
       const variables = model.trainableWeights.map((w) => w.read() as TF.Variable);
       const reference = tf.variableGrads(() => lossOf(model, x, y), variables);
@@ -50,7 +50,7 @@ describe('chained gradients', () => {
 
   it('train without leaking tensors (chained mode, every method)', async () => {
     for (const gradient of ['aca', 'adjoint', 'naive'] as const) {
-      const model = buildModel('odenet', { channels: 4, block: { gradient }, seed: 3 });
+      const model = buildModel('odenet', { channels: 4, block: { gradient: { method: gradient } }, seed: 3 });
       const counts: number[] = [];
       await trainClassifier(model, data, {
         maxSteps: 20, batchSize: 16, mode: 'chained', evaluateEachEpoch: false, measureMemory: false,

@@ -65,7 +65,7 @@ describe('ODE block gradients', () => {
       const { params, x, target } = setUp(3);
       const reference = fixedStepReference(options, params, x, target);
       expect(reference.steps).toBeGreaterThan(1);
-      const aca = blockGrads({ ...options, gradient: 'aca' }, params, x, target);
+      const aca = blockGrads({ ...options, gradient: { method: 'aca' } }, params, x, target);
       for (const e of relativeErrors(aca, reference.grads)) expect(e).toBeLessThan(1e-5);
     });
   }
@@ -73,11 +73,11 @@ describe('ODE block gradients', () => {
   it('naive equals the fixed-step gradient for a fixed-step method, and differs by the controller\'s derivative for an adaptive one', () => {
     const { params, x, target } = setUp(5);
     const fixed = { method: 'rk4', dt: 0.25 };
-    const naiveFixed = blockGrads({ ...fixed, gradient: 'naive' }, params, x, target);
+    const naiveFixed = blockGrads({ ...fixed, gradient: { method: 'naive' } }, params, x, target);
     for (const e of relativeErrors(naiveFixed, fixedStepReference(fixed, params, x, target).grads)) expect(e).toBeLessThan(1e-5);
 
     const adaptive = { method: 'heun_euler', rtol: 1e-3, atol: 1e-3 };
-    const naive = blockGrads({ ...adaptive, gradient: 'naive' }, params, x, target);
+    const naive = blockGrads({ ...adaptive, gradient: { method: 'naive' } }, params, x, target);
     const errors = relativeErrors(naive, fixedStepReference(adaptive, params, x, target).grads);
     // Step-size derivative: small against the gradient, but well above round-off.
     expect(Math.max(...errors)).toBeGreaterThan(1e-5);
@@ -93,9 +93,9 @@ describe('ODE block gradients', () => {
     const target = tf.randomNormal([2, 5, 5, 4], 0, 1, 'float32', 27);
     const grads = (options: OdeBlockOptions): Tensor[] =>
       tf.grads((x0: Tensor, ...p: Tensor[]) => loss(odeBlock(smooth, p, x0, options), target))([x, ...params]);
-    const reference = grads({ method: 'rk4', dt: 1 / 32, gradient: 'aca' });
-    const coarse = Math.max(...relativeErrors(grads({ method: 'dopri5', rtol: 1e-2, atol: 1e-2, gradient: 'adjoint' }), reference));
-    const fine = Math.max(...relativeErrors(grads({ method: 'dopri5', rtol: 1e-6, atol: 1e-6, gradient: 'adjoint' }), reference));
+    const reference = grads({ method: 'rk4', dt: 1 / 32, gradient: { method: 'aca' } });
+    const coarse = Math.max(...relativeErrors(grads({ method: 'dopri5', rtol: 1e-2, atol: 1e-2, gradient: { method: 'adjoint' } }), reference));
+    const fine = Math.max(...relativeErrors(grads({ method: 'dopri5', rtol: 1e-6, atol: 1e-6, gradient: { method: 'adjoint' } }), reference));
     expect(fine).toBeLessThan(1e-4);
     expect(coarse).toBeGreaterThan(fine);
   });
@@ -105,7 +105,7 @@ describe('ODE block gradients', () => {
     const values = (['aca', 'adjoint', 'naive'] as const).map((gradient) => {
       let value: Tensor | null = null;
       const g = tf.grads((x0: Tensor) => {
-        value = tf.keep(odeBlock(field, params, x0, { gradient }));
+        value = tf.keep(odeBlock(field, params, x0, { gradient: { method: gradient } }));
         return tf.sum(value);
       })([x]);
       tf.dispose(g);
@@ -124,7 +124,7 @@ describe('ODE block gradients', () => {
     for (const gradient of ['aca', 'adjoint', 'naive'] as const) {
       const before = tf.memory().numTensors;
       const stats = emptyStats();
-      const grads = tf.grads((x0: Tensor, ...p: Tensor[]) => loss(odeBlock(field, p, x0, { gradient }, stats), target))([x, ...params]);
+      const grads = tf.grads((x0: Tensor, ...p: Tensor[]) => loss(odeBlock(field, p, x0, { gradient: { method: gradient } }, stats), target))([x, ...params]);
       tf.dispose(grads);
       expect(tf.memory().numTensors).toBe(before);
       expect(stats.forwardAccepted).toBeGreaterThan(0);
@@ -140,7 +140,7 @@ describe('ODE block gradients', () => {
     for (const gradient of ['aca', 'adjoint'] as const) {
       const before = tf.memory().numTensors;
       expect(() =>
-        tf.tidy(() => tf.grads((x0: Tensor, ...p: Tensor[]) => loss(odeBlock(field, p, x0, { gradient, rtol: 1e-6, atol: 1e-6, maxSteps: 3 }), target))([x, ...params])),
+        tf.tidy(() => tf.grads((x0: Tensor, ...p: Tensor[]) => loss(odeBlock(field, p, x0, { gradient: { method: gradient }, rtol: 1e-6, atol: 1e-6, maxSteps: 3 }), target))([x, ...params])),
       ).toThrow(expect.objectContaining({ code: 'ERR_MAX_STEPS' }));
       expect(tf.memory().numTensors).toBe(before);
     }
@@ -153,7 +153,7 @@ describe('ODE block gradients', () => {
     const { params, x } = setUp(1);
     expect(() => odeBlock(field, params, x, { method: 'rk4' })).toThrow(/invalid dt: undefined \(a positive step size \(method rk4 has no error estimate\)\)/);
     expect(() => odeBlock(field, params, x, { method: 'rk5' })).toThrow(/invalid method: "rk5"/);
-    expect(() => odeBlock(field, params, x, { gradient: 'mali' as never })).toThrow(/invalid gradient: "mali" \(one of aca, adjoint, naive\)/);
+    expect(() => odeBlock(field, params, x, { gradient: { method: 'mali' } as never })).toThrow(/invalid gradient.method: "mali" \(one of aca, adjoint, naive\)/);
     expect(() => odeBlock(field, params, x, { rtol: 0 })).toThrow(/invalid rtol: 0/);
   });
 });

@@ -29,7 +29,7 @@ afterAll(async () => {
 describe('CNN training on tensors', () => {
   for (const gradient of ['aca', 'adjoint', 'naive'] as const) {
     it(`tf.memory().numTensors is the same after step 1 and step 50 (${gradient})`, async () => {
-      const model = buildModel('odenet', { channels: 4, block: { gradient }, seed: 3 });
+      const model = buildModel('odenet', { channels: 4, block: { gradient: { method: gradient } }, seed: 3 });
       const counts: number[] = [];
       await trainClassifier(model, data, {
         maxSteps: 50,
@@ -48,7 +48,7 @@ describe('CNN training on tensors', () => {
   let trained: { model: ReturnType<typeof buildModel>; report: TrainReport } | null = null;
 
   it('a short ACA run (ODE-Net, 8 channels, 200 steps of 64) reaches 90% test accuracy', async () => {
-    const model = buildModel('odenet', { channels: 8, block: { method: 'heun_euler', rtol: 1e-2, atol: 1e-2, gradient: 'aca' } });
+    const model = buildModel('odenet', { channels: 8, block: { method: 'heun_euler', rtol: 1e-2, atol: 1e-2, gradient: { method: 'aca' } } });
     const report = await trainClassifier(model, data, { maxSteps: 200, batchSize: 64, learningRate: 3e-3 });
     trained = { model, report };
     expect(report.steps).toBe(200);

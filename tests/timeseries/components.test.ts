@@ -147,7 +147,7 @@ describe('training loop', () => {
     expect(Array.from(result.params.subarray(1))).toEqual([1, 3, 1]);
     await expect(trainTimeSeries({ field: LV, series, params: [1, 2] })).rejects.toThrow(/invalid params/);
     await expect(trainTimeSeries({ field: LV, series, params: TRUE, batchLength: 1 })).rejects.toThrow(/batchLength/);
-    await expect(trainTimeSeries({ field: LV, series, params: TRUE, gradientMethod: 'mali' as never })).rejects.toThrow(/gradientMethod/);
+    await expect(trainTimeSeries({ field: LV, series, params: TRUE, gradient: { method: 'mali' as never } })).rejects.toThrow(/gradient.method/);
   });
 
   it('stops between iterations when its signal aborts, returning what it has', async () => {

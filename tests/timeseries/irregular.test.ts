@@ -63,7 +63,7 @@ describe('irregular series with missing values', () => {
       }
       return total / n;
     };
-    const batch = { field: LV, params, problems, observed: series.observed, cellWeight: 1 / cells, gradientMethod: 'aca' as const, solver };
+    const batch = { field: LV, params, problems, observed: series.observed, cellWeight: 1 / cells, gradient: { method: 'aca' as const }, solver };
     const r = evaluateInline(batch);
     expect(cells).toBeLessThan(problems.length * (length - 1) * 2); // some cells are missing
     expect(r.loss).toBeCloseTo(reference(params), 12);

@@ -29,7 +29,7 @@ function batch(): SubsequenceBatch {
     fullStateAt(series, s.start, y);
     return subsequenceProblem(series, s, y, true);
   });
-  return { field, params, problems, observed: series.observed, cellWeight: 1 / (20 * 9 * 2), gradientMethod: 'aca', solver: { rtol: 1e-7, atol: 1e-9 } };
+  return { field, params, problems, observed: series.observed, cellWeight: 1 / (20 * 9 * 2), gradient: { method: 'aca' }, solver: { rtol: 1e-7, atol: 1e-9 } };
 }
 
 const bits = (a: Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');

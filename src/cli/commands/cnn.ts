@@ -7,7 +7,7 @@
  */
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { GRADIENT_METHODS, type GradientMethodName } from '../../gradients/types.ts';
+import { GRADIENT_METHODS, type GradientMethodName } from '../../gradients/settings.ts';
 import { parseCommandArgs, UsageError } from '../args.ts';
 import type { Command } from '../command.ts';
 import { ProgressBar } from '../progress.ts';

@@ -1,5 +1,5 @@
 /** `aca grad SPEC`: the loss against the data and its gradient, as JSON. */
-import { evaluateProblem, initialTheta } from '../../fit/objective.ts';
+import { evaluateProblem, gradientReport, initialTheta } from '../../fit/objective.ts';
 import { loadProblem } from '../../spec/load.ts';
 import { parseCommandArgs, UsageError } from '../args.ts';
 import type { Command } from '../command.ts';
@@ -36,18 +36,7 @@ Exit codes: 0 ok, 1 solver failure, 2 bad input.`,
     }
     const { problem } = await loadProblem(positionals[0], { data: values.data as string | undefined });
     if (!problem.data) throw new UsageError(`aca grad: no data (give --data FILE or \`data:\` in the spec)`);
-    const theta = initialTheta(problem);
-    const { f, g, result } = evaluateProblem(problem, theta);
-    const report = {
-      format: GRADIENT_FORMAT,
-      name: problem.name,
-      method: result.method,
-      loss: f,
-      gradient: Object.fromEntries(problem.free.map((free, j) => [free.path, g[j]])),
-      dy0: Object.fromEntries(problem.stateNames.map((n, i) => [n, result.dy0[i]])),
-      dp: Object.fromEntries(problem.paramNames.map((n, i) => [n, result.dp[i]])),
-      stats: result.stats,
-    };
+    const report = { format: GRADIENT_FORMAT, ...gradientReport(problem, evaluateProblem(problem, initialTheta(problem))) };
     await writeResult(io, values.out as string | undefined, JSON.stringify(report, null, 2) + '\n');
     return 0;
   },

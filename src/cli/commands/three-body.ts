@@ -6,7 +6,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { GRADIENT_METHODS, type GradientMethodName } from '../../gradients/types.ts';
+import { GRADIENT_METHODS, type GradientMethodName } from '../../gradients/settings.ts';
 import { writeFileAtomic } from '../../io/atomic.ts';
 import { PNG_RENDERER, svgToPng } from '../../plot/png.ts';
 import { estimate } from '../../three-body/estimate.ts';
@@ -180,7 +180,7 @@ async function userData(
   for (const method of methods) {
     const bar = quiet ? null : new ProgressBar({ label: method.padEnd(7), total: epochs, stream: io.stderr });
     const result = await estimate(start.system, windows, {
-      gradientMethod: method,
+      gradient: { method },
       epochs,
       lr,
       lrDecay,
@@ -189,7 +189,7 @@ async function userData(
       fit,
       initialMasses: start.masses,
       timeWeightBase: weightBase,
-      evaluate: workers > 1 ? poolEvaluator(start.system, windows, { workers, gradientMethod: method, rtol, atol, timeWeightBase: weightBase }) : undefined,
+      evaluate: workers > 1 ? poolEvaluator(start.system, windows, { workers, gradient: { method }, rtol, atol, timeWeightBase: weightBase }) : undefined,
       onEpoch: (epoch, loss) => (epoch === epochs ? bar?.done(epoch, { loss }) : bar?.update(epoch, { loss })),
     });
     rows.push({
