@@ -252,10 +252,10 @@ async function brokenCheckpoint(): Promise<string[]> {
   const child = spawnSync(process.execPath, [ACA, 'fit', spec, '--out', out, '--quiet', '--iterations', '5'], { encoding: 'utf8', timeout: HANG_MS });
   void child;
   // A checkpoint of this problem (its hash) with the optimizer state and theta cut out.
-  const { fitHash } = await import('../../src/fit/checkpoint.ts');
+  const { fitHash } = await import('../../src/fit/checkpoint-file.ts');
   const { loadProblem } = await import('../../src/spec/load.ts');
   const { spec: parsed, data } = await loadProblem(spec);
-  writeFileSync(join(out, 'checkpoint.json'), JSON.stringify({ format: 'aca-fit-checkpoint', version: 1, hash: fitHash(parsed, data), method: 'adam', iteration: 3 }));
+  writeFileSync(join(out, 'checkpoint.json'), JSON.stringify({ format: 'aca-ode/fit-checkpoint@1', version: 1, hash: fitHash(parsed, data), method: 'adam', iteration: 3 }));
   return [spec, '--out', out, '--resume'];
 }
 

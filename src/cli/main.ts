@@ -7,22 +7,15 @@
 import { readFileSync } from 'node:fs';
 import { AcaError } from '../errors.ts';
 import { CsvError } from '../io/csv.ts';
+import { didYouMean } from '../fields/expression/suggest.ts';
 import { SpecError } from '../spec/errors.ts';
 import { capMessage } from '../limits.ts';
 import { describeErrno } from '../parallel/errors.ts';
 import { EXIT_BAD_INPUT, exitCodeFor, UsageError } from './args.ts';
-import type { Command } from './command.ts';
-import { batch } from './commands/batch.ts';
-import { check } from './commands/check.ts';
-import { cnn } from './commands/cnn.ts';
-import { demo } from './commands/demo.ts';
-import { fit } from './commands/fit.ts';
-import { grad } from './commands/grad.ts';
-import { solve } from './commands/solve.ts';
-import { threeBody } from './commands/three-body.ts';
+import { COMMANDS } from './commands/index.ts';
 import { processIO, type CliIO } from './io.ts';
 
-export const COMMANDS: readonly Command[] = [threeBody, check, solve, grad, fit, batch, cnn, demo];
+export { COMMANDS };
 
 export async function main(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
   // --debug anywhere (or ACA_DEBUG=1) adds the stack to an error; the commands never see it.
@@ -34,7 +27,7 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
   }
   if (name === '--help' || name === '-h' || name === 'help') {
     const topic = rest[0] && COMMANDS.find((c) => c.name === rest[0]);
-    io.stdout.write(topic ? topic.help + '\n' : usage());
+    io.stdout.write(topic ? (await topic.load()).help + '\n' : usage());
     return 0;
   }
   if (name === '--version' || name === '-v') {
@@ -43,11 +36,8 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
   }
   const command = COMMANDS.find((c) => c.name === name);
   try {
-    if (!command) {
-      const hint = COMMANDS.map((c) => c.name);
-      throw new UsageError(`aca: unknown command '${name}' (commands: ${hint.join(', ')}; see aca --help)`);
-    }
-    return await command.run(rest, io);
+    if (!command) throw unknownCommand(name);
+    return await (await command.load()).run(rest, io);
   } catch (error) {
     // The one error boundary: a message (capped, so that no input can flood the terminal), the
     // stack only when asked for.
@@ -104,20 +94,32 @@ function indent(text: string): string {
     .join('\n');
 }
 
-function usage(): string {
-  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+/** `aca tree-body` -> did you mean 'three-body'? (an option given first gets the same treatment). */
+export function unknownCommand(name: string): UsageError {
+  const names = COMMANDS.map((c) => c.name);
+  const what = name.startsWith('-') ? 'option' : 'command';
+  const suggestion = didYouMean(name, name.startsWith('-') ? ['--help', '--version'] : names);
+  return new UsageError(`aca: unknown ${what} '${name}'${suggestion || ` (commands: ${names.join(', ')})`}; see aca --help`);
+}
+
+export function usage(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length), '-v, --version'.length);
   return [
-    'Usage: aca COMMAND [options]   (aca COMMAND --help for each)',
+    'Usage: aca-ode COMMAND [options]   (also installed as `aca`; aca COMMAND --help for each)',
     '',
     'Commands:',
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Options:',
+    `  ${'-h, --help'.padEnd(width)}  this help (aca help COMMAND: a command's help)`,
+    `  ${'-v, --version'.padEnd(width)}  the version of aca-ode`,
     '',
     'Exit codes: 0 ok, 1 failure while running, 2 bad input.',
     '',
   ].join('\n');
 }
 
-function version(): string {
+export function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
 }

@@ -4,16 +4,13 @@
  * and the data, so that a checkpoint is never applied to a different problem. JSON numbers
  * round-trip doubles exactly, so a resumed fit repeats the uninterrupted one bit for bit.
  */
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { AcaError } from '../errors.ts';
-import type { DataTable } from '../io/csv.ts';
-import { writeFileAtomic } from '../io/atomic.ts';
-import type { Spec } from '../spec/schema.ts';
 import type { AdamState } from './adam.ts';
 import type { LBFGSState } from './lbfgs.ts';
 
-export const CHECKPOINT_FORMAT = 'aca-fit-checkpoint';
+export const CHECKPOINT_FORMAT = 'aca-ode/fit-checkpoint@1';
+/** What version 0.1 wrote (with version: 1); still read, so that a fit started then resumes. */
+const LEGACY_CHECKPOINT_FORMAT = 'aca-fit-checkpoint';
 export const CHECKPOINT_VERSION = 1;
 
 export interface FitCounters {
@@ -52,39 +49,25 @@ export class CheckpointError extends AcaError {
 }
 
 /**
- * Hash of what determines a fit's path: the spec (less optimizer.iterations, so that a fit can be
- * resumed with more of them, and less the data file's name) and the data's numbers.
+ * Where checkpoints are kept: a file system in Node (checkpoint-file.ts, aca-ode/node), or
+ * anything else a caller provides (a browser's storage). `read` gives undefined when there is none.
+ * fit() is handed one rather than importing node:fs, so that the library bundles for a browser.
  */
-export function fitHash(spec: Spec, data?: DataTable): string {
-  const { data: _file, optimizer, ...rest } = spec;
-  const { iterations: _iterations, ...optimizerRest } = optimizer ?? {};
-  const key = {
-    spec: { ...rest, optimizer: optimizerRest },
-    data: data ? { times: Array.from(data.times), columns: data.columns, values: Array.from(data.values, nullIfNaN) } : null,
-  };
-  return createHash('sha256').update(canonicalJson(key)).digest('hex');
+export interface CheckpointStore {
+  read(file: string): Promise<string | undefined>;
+  write(file: string, text: string): Promise<void>;
 }
 
-export async function writeCheckpoint(file: string, checkpoint: FitCheckpoint): Promise<void> {
-  await writeFileAtomic(file, JSON.stringify(checkpoint) + '\n');
-}
-
-/** The checkpoint in `file`, or undefined if there is none. */
-export async function readCheckpoint(file: string): Promise<FitCheckpoint | undefined> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new CheckpointError(file, (error as Error).message);
-  }
+/** A checkpoint's text, checked to be one of ours. */
+export function parseCheckpoint(text: string, file: string): FitCheckpoint {
   let value: FitCheckpoint;
   try {
     value = JSON.parse(text) as FitCheckpoint;
   } catch (error) {
     throw new CheckpointError(file, `not JSON (${(error as Error).message}); delete it to start over`);
   }
-  if (value?.format !== CHECKPOINT_FORMAT || value.version !== CHECKPOINT_VERSION) {
+  const format: string | undefined = value?.format;
+  if ((format !== CHECKPOINT_FORMAT && format !== LEGACY_CHECKPOINT_FORMAT) || value.version !== CHECKPOINT_VERSION) {
     throw new CheckpointError(file, `not an aca fit checkpoint (version ${CHECKPOINT_VERSION}); delete it to start over`);
   }
   const problem = shapeProblem(value);
@@ -126,8 +109,16 @@ function shapeProblem(c: FitCheckpoint): string | undefined {
   return undefined;
 }
 
-function nullIfNaN(v: number): number | null {
-  return Number.isNaN(v) ? null : v;
+
+/** The checkpoint in `file` of `store`, or undefined if there is none. */
+export async function readCheckpointFrom(store: CheckpointStore, file: string): Promise<FitCheckpoint | undefined> {
+  let text: string | undefined;
+  try {
+    text = await store.read(file);
+  } catch (error) {
+    throw new CheckpointError(file, (error as Error).message);
+  }
+  return text === undefined ? undefined : parseCheckpoint(text, file);
 }
 
 /** JSON with object keys sorted at every level. */

@@ -15,9 +15,13 @@ export interface ReportContext {
   readonly plotFile?: string;
 }
 
+/** The `format` key of a fit's report.json (docs/formats.md). */
+export const FIT_REPORT_FORMAT = 'aca-ode/fit-report@1';
+
 export function fitReport(problem: Problem, result: FitResult, context: ReportContext = {}): object {
   const residuals = seriesResiduals(problem, result);
   return {
+    format: FIT_REPORT_FORMAT,
     name: problem.name,
     spec: context.specFile ?? null,
     data: context.dataFile ?? null,

@@ -23,9 +23,19 @@ import type { ResourceLimits } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { InvalidArgumentError } from '../errors.ts';
 import { fromWorkerErrorInfo, InterruptedError, WorkerFaultError, type WorkerErrorInfo } from './errors.ts';
-import type { WorkerReply, WorkerTask } from './worker-task.ts';
+import type { WorkerReply, WorkerTask } from './job-types.ts';
 
-export const WORKER_FILE = fileURLToPath(new URL('../../workers/shard-worker.mjs', import.meta.url));
+/**
+ * The worker's module (src/runs/worker.ts, named by path: the pool does not import it). Compiled
+ * (the package's dist/), it is dist/runs/worker.js; run from the TypeScript sources (tests, tsx), a
+ * small .mjs registers tsx first. Resolved when a pool
+ * starts, not at load, so that importing the library never touches the file system layout.
+ */
+export function workerFile(): string {
+  return import.meta.url.endsWith('.ts')
+    ? fileURLToPath(new URL('../../workers/shard-worker.mjs', import.meta.url))
+    : fileURLToPath(new URL('../runs/worker.js', import.meta.url));
+}
 
 export interface PoolOptions {
   /** Number of tasks run at once, each on its own worker thread (default: the number of cores). */
@@ -209,7 +219,7 @@ function acquirePool(workers: number, resourceLimits: ResourceLimits | undefined
   const threads = old && old.limitsKey === limitsKey ? Math.max(old.threads, workers) : workers;
   if (old && old.active === 0) void old.pool.close();
   const pool = new Piscina({
-    filename: WORKER_FILE,
+    filename: workerFile(),
     minThreads: threads,
     maxThreads: threads,
     concurrentTasksPerWorker: 1,

@@ -18,6 +18,9 @@ import { forecastPlot } from './plot.ts';
 import type { TimeSeries } from './series.ts';
 import { trainInPhases, trainTimeSeries, type TrainOptions, type TrainResult } from './train.ts';
 
+/** The `format` key of a trained time-series model's report.json (docs/formats.md). */
+export const TIMESERIES_REPORT_FORMAT = 'aca-ode/timeseries-report@1';
+
 export const TIMESERIES_FILES = { report: 'report.json', plot: 'fit.svg', model: 'model.json' } as const;
 
 export interface TimeSeriesJob {
@@ -87,6 +90,7 @@ function timeSeriesReport(
   paramNames: readonly string[],
 ): Record<string, unknown> {
   return {
+    format: TIMESERIES_REPORT_FORMAT,
     name,
     field: field.spec?.kind ?? null,
     states: stateNames,

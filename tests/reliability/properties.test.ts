@@ -17,7 +17,8 @@ import { AcaError } from '../../src/errors.ts';
 import { expressionField } from '../../src/fields/expression/compile.ts';
 import { parseCsv } from '../../src/io/csv.ts';
 import { encodeRecord, parseRunLine } from '../../src/parallel/batch-runs.ts';
-import { CheckpointError, readCheckpoint } from '../../src/fit/checkpoint.ts';
+import { CheckpointError } from '../../src/fit/checkpoint.ts';
+import { readCheckpoint } from '../../src/fit/checkpoint-file.ts';
 import { csvText, expression, hostileName, runLine, spec } from './hostile.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'aca-props-'));

@@ -6,6 +6,8 @@
  * lines only); rerunning the same command resumes. A second Ctrl-C exits at once, which also
  * leaves only complete lines (each is written by one write and fsync'd).
  */
+import { dirname } from 'node:path';
+import { makeOutputFolder } from '../../io/atomic.ts';
 import { MAX_TIMEOUT_SECONDS, runBatchFile } from '../../parallel/batch-runs.ts';
 import { closePool, defaultWorkers, resolveWorkers } from '../../parallel/pool.ts';
 import { EXIT_FAILURE, EXIT_OK, exitCodeFor, intOption, numberOption, parseCommandArgs, UsageError } from '../args.ts';
@@ -43,6 +45,7 @@ A run whose worker throws, exits or runs out of memory is tried once more; if it
 its error goes into its line and the other runs go on. A run past its time limit is stopped and
 fails with ERR_RUN_TIMEOUT, once. Only one aca batch may write an output at a time (a lock file
 RESULTS.jsonl.lock holds its pid); a failed write to the output stops the batch (exit 1).
+
 Exit codes: 0 every run succeeded, 1 some runs failed or the batch was interrupted, 2 bad input.`;
 
 export const batch: Command = {
@@ -76,6 +79,8 @@ export const batch: Command = {
     }
     const maxMemoryMb = intOption('batch', 'max-memory', values['max-memory']) ?? DEFAULT_MAX_MEMORY_MB;
     if (maxMemoryMb < 64) throw new UsageError(`aca batch: --max-memory must be at least 64 (MB), got '${values['max-memory']}'`);
+    // Like every --out of aca: the folder is made if missing (out/runs.jsonl in a fresh checkout).
+    await makeOutputFolder(dirname(outFile));
 
     const stop = new AbortController();
     const onInterrupt = () => {

@@ -3,7 +3,7 @@ import { parseCommandArgs } from '../args.ts';
 import type { Command } from '../command.ts';
 import { loadProblem } from '../../spec/load.ts';
 import type { NetworkProblem } from '../../spec/problem.ts';
-import { DEFAULT_TRAINING_ITERATIONS } from '../../spec/training.ts';
+import { DEFAULT_TRAINING_ITERATIONS } from '../../timeseries/plan.ts';
 
 export const check: Command = {
   name: 'check',

@@ -7,7 +7,7 @@
  */
 import { rm } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
-import { fitHash } from '../../fit/checkpoint.ts';
+import { fileCheckpointStore, fitHash } from '../../fit/checkpoint-file.ts';
 import { fit as runFit, FitInterruptedError } from '../../fit/fit.ts';
 import { fitPlot, fitReport } from '../../fit/report.ts';
 import { makeOutputFolder, writeFileAtomic } from '../../io/atomic.ts';
@@ -117,7 +117,7 @@ Exit codes: 0 ok, 1 failure while running (solver error, interrupt), 2 bad input
       result = await runFit(problem, {
         iterations,
         signal: controller.signal,
-        checkpoint: { file: checkpointFile, hash, every, resume: values.resume ? 'require' : values.restart ? 'never' : 'auto' },
+        checkpoint: { file: checkpointFile, store: fileCheckpointStore, hash, every, resume: values.resume ? 'require' : values.restart ? 'never' : 'auto' },
         onProgress: (p) => bar?.update(p.iteration, { loss: p.loss }),
         log: (message) => io.stderr.write(`aca fit: ${message}\n`),
       });

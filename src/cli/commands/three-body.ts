@@ -7,7 +7,7 @@
 import { join, resolve } from 'node:path';
 import { GRADIENT_METHODS, type GradientMethodName } from '../../gradients/settings.ts';
 import { makeOutputFolder, writeFileAtomic } from '../../io/atomic.ts';
-import { svgToPng } from '../../plot/png.ts';
+import { PNG_RENDERER, svgToPng } from '../../plot/png.ts';
 import { estimate } from '../../three-body/estimate.ts';
 import { poolEvaluator } from '../../three-body/pool-evaluator.ts';
 import { closePool } from '../../parallel/pool.ts';
@@ -52,7 +52,9 @@ Options:
   --workers N        windows on N worker threads (default 1: in this thread)
   --out DIR          folder for report.json and the SVG pictures (default out/three-body)
   --quiet            no progress bars
-`;
+  -h, --help         this help
+
+Exit codes: 0 ok, 1 failure while running, 2 bad input.`;
 
 export const threeBody: Command = {
   name: 'three-body',
@@ -83,7 +85,7 @@ export const threeBody: Command = {
       [],
     );
     if (values.help) {
-      io.stdout.write(HELP);
+      io.stdout.write(HELP + '\n');
       return 0;
     }
     // B^(t - t0) weights: B <= 0 would zero (or flip the sign of) every later observation.
@@ -223,6 +225,11 @@ async function userData(
   return 0;
 }
 
+/** The `format` key of `aca three-body`'s report.json (docs/formats.md). */
+export const THREE_BODY_REPORT_FORMAT = 'aca-ode/three-body-report@1';
+
+let pngSkippedNoted = false;
+
 async function writePictures(
   outDir: string,
   bodies: number,
@@ -248,9 +255,13 @@ async function writePictures(
       const pngFile = file.replace(/\.svg$/, '.png');
       await writeFileAtomic(pngFile, png);
       written.push(pngFile);
+    } else if (!pngSkippedNoted) {
+      // @resvg/resvg-js is an optional dependency: without it the SVGs are the pictures.
+      pngSkippedNoted = true;
+      process.stderr.write(`note: PNG copies skipped (${PNG_RENDERER} is not installed; npm install ${PNG_RENDERER} to get them)\n`);
     }
   }
-  await writeFileAtomic(json, JSON.stringify({ ...report, lossHistory: Object.fromEntries(results.map((r) => [r.name, r.losses])) }, null, 2) + '\n');
+  await writeFileAtomic(json, JSON.stringify({ format: THREE_BODY_REPORT_FORMAT, ...report, lossHistory: Object.fromEntries(results.map((r) => [r.name, r.losses])) }, null, 2) + '\n');
   return [...written, json];
 }
 
