@@ -37,7 +37,8 @@ import { cachedField, fieldKey, runShard, type ShardJob, type ShardResult, type 
 export const DEFAULT_SHARD_SIZE = 32;
 
 /** Solver options as JSON: SolveOptions without `params` (job.params or trajectory.params). */
-export type BatchSolverOptions = Omit<SolveOptions, 'params'>;
+/** Solver options of a job: plain JSON, so no events or dense saving; `times` is required. */
+export type BatchSolverOptions = Omit<SolveOptions, 'params' | 'times' | 'save' | 'events'> & { readonly times: ArrayLike<number> };
 
 export interface BatchTrajectory {
   readonly y0: ArrayLike<number>;

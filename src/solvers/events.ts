@@ -1,0 +1,371 @@
+/**
+ * Events: zero crossings of user functions g(t, y, p) located on each accepted step's dense
+ * interpolant (docs/events.md).
+ *
+ * Detection. A sign change of g inside a step is looked for at `samples` equally spaced points
+ * of the step's interpolant (default 4), as diffrax and DifferentialEquations.jl do, so two
+ * roots inside one step are not missed as long as they lie in different sample intervals; a
+ * plain end-point test would miss any pair of roots within one step. Sampling costs no f
+ * evaluation: the interpolant is y + h sum_j w_j(theta) K_j (methods.ts denseWeights).
+ *
+ * Location. The root in the bracketing sample interval is found by Brent's method (R. P. Brent,
+ * Algorithms for Minimization without Derivatives, 1973, ch. 4; the variant of scipy's brentq)
+ * on theta -> g(t + theta h, y(theta)). It runs to a few ulps of theta, not to the solver's
+ * tolerance: the interpolant is cheap, and a root converged to rounding is what makes the event
+ * time an exact function of the discrete solution (its gradient, gradients/event-adjoint.ts, is
+ * then the derivative of the discrete map by the implicit function theorem).
+ *
+ * Direction: 'up' counts crossings from g < 0 to g >= 0, 'down' from g > 0 to g <= 0, 'both'
+ * either. Right after an event fires, its g is taken as exactly 0 at the restart point, so the
+ * root it stopped on does not fire again (whatever rounding left in g(t*, y*)).
+ *
+ * Terminal events and resets. An event with `terminal: N` ends the solve at its N-th occurrence
+ * (true = 1); one with a `reset` map continues from (t*, reset(t*, y*)) after every occurrence
+ * that does not end the solve. Both cut the step at t* (the integrator's step ends there, at the
+ * interpolated state); other events are only recorded.
+ */
+import { AcaError, InvalidArgumentError } from '../errors.ts';
+import type { Field } from '../fields/field.ts';
+import { denseWeights, denseWeightsDerivative, type PreparedMethod } from './methods.ts';
+
+export type EventDirection = 'up' | 'down' | 'both';
+
+/** An event as the user writes it (library form; specs compile theirs into this, spec/events.ts). */
+export interface EventSpec {
+  readonly name: string;
+  /** The event function; an event is a zero of g along the solution. Must not allocate. */
+  g(t: number, y: Float64Array, p: Float64Array): number;
+  /** Which sign changes count (default 'both'). */
+  readonly direction?: EventDirection;
+  /** End the solve at the first (true) or N-th occurrence; default false (record only). */
+  readonly terminal?: boolean | number;
+  /** State reset at each non-terminating occurrence: out <- R(t*, y*, p) (e.g. a bounce v -> -e v). */
+  reset?(t: number, y: Float64Array, p: Float64Array, out: Float64Array): void;
+  /**
+   * For gradients through the event: writes dg/dy into outY and dg/dp into outP (both
+   * overwritten) and returns dg/dt.
+   */
+  gradient?(t: number, y: Float64Array, p: Float64Array, outY: Float64Array, outP: Float64Array): number;
+  /**
+   * For gradients through the reset: outY <- a^T dR/dy (overwritten), outP += a^T dR/dp (added),
+   * returns a^T dR/dt.
+   */
+  resetVjp?(t: number, y: Float64Array, p: Float64Array, a: Float64Array, outY: Float64Array, outP: Float64Array): number;
+}
+
+/** One occurrence of an event. */
+export interface EventRecord {
+  readonly name: string;
+  /** Index of the event in the events list. */
+  readonly event: number;
+  readonly t: number;
+  /** The state at t (before any reset). */
+  readonly y: Float64Array;
+  /** The state the solve continued from after a reset, else null. */
+  readonly yAfter: Float64Array | null;
+  /** dy/dt of the interpolant at t (the slope the event time's derivative needs). */
+  readonly slope: Float64Array;
+  /** Index of the accepted step the event lies in, and its position theta in (0, 1] there. */
+  readonly step: number;
+  readonly theta: number;
+  /** Whether the step was cut at this event (a reset or the end of the solve), and whether it ended the solve. */
+  readonly cut: boolean;
+  readonly terminated: boolean;
+}
+
+/** A root where g is flat: its time has no derivative (dg/dt along the solution is 0). */
+export class EventGradientError extends AcaError {
+  constructor(name: string, t: number, slope: number) {
+    super(
+      'ERR_EVENT_GRADIENT',
+      `event "${name}" at t = ${t}: dg/dt along the solution is ${slope}, so the event time has no ` +
+        `derivative (a tangential crossing); the gradient through it is undefined`,
+    );
+  }
+}
+
+/** The step the locator scans: the integrator's current accepted step (integrator.ts). */
+export interface DenseStep {
+  readonly method: PreparedMethod;
+  readonly t: number;
+  readonly h: number;
+  readonly y: Float64Array;
+  readonly yNew: Float64Array;
+  readonly stages: readonly Float64Array[];
+  /** Makes the dense-output stage valid (Hermite's extra f evaluation for non-FSAL methods). */
+  ensureDense(): void;
+}
+
+const DIRECTIONS: readonly EventDirection[] = ['up', 'down', 'both'];
+
+/** Checks a list of events; `path` names it in messages. */
+export function checkEvents(events: unknown, field: Field, path = 'events'): readonly EventSpec[] {
+  if (!Array.isArray(events)) throw new InvalidArgumentError(path, events, 'an array of { name, g, direction?, terminal?, reset? }');
+  const names = new Set<string>();
+  events.forEach((e: EventSpec, k) => {
+    const at = `${path}[${k}]`;
+    if (e === null || typeof e !== 'object') throw new InvalidArgumentError(at, e, 'an object { name, g, ... }');
+    if (typeof e.name !== 'string' || e.name === '') throw new InvalidArgumentError(`${at}.name`, e.name, 'a non-empty string');
+    if (names.has(e.name)) throw new InvalidArgumentError(`${at}.name`, e.name, 'a name not used by another event');
+    names.add(e.name);
+    if (typeof e.g !== 'function') throw new InvalidArgumentError(`${at}.g`, e.g, 'a function (t, y, p) => number');
+    if (e.direction !== undefined && !DIRECTIONS.includes(e.direction)) {
+      throw new InvalidArgumentError(`${at}.direction`, e.direction, "'up', 'down' or 'both'");
+    }
+    const term = e.terminal;
+    if (term !== undefined && typeof term !== 'boolean' && !(Number.isInteger(term) && (term as number) >= 1)) {
+      throw new InvalidArgumentError(`${at}.terminal`, term, 'true, false or a count of occurrences >= 1');
+    }
+    for (const key of ['reset', 'gradient', 'resetVjp'] as const) {
+      if (e[key] !== undefined && typeof e[key] !== 'function') throw new InvalidArgumentError(`${at}.${key}`, e[key], 'a function');
+    }
+    if (field.dim < 1) throw new InvalidArgumentError('field.dim', field.dim, 'a positive integer');
+  });
+  return events as EventSpec[];
+}
+
+/** Occurrences at which an event ends the solve (Infinity: never). */
+function terminalCount(e: EventSpec): number {
+  const t = e.terminal;
+  return t === true ? 1 : typeof t === 'number' ? t : Infinity;
+}
+
+/**
+ * Finds events in accepted steps. One per solve; its workspaces are allocated once, so scanning a
+ * step allocates nothing unless an event occurs.
+ */
+export class EventLocator {
+  readonly records: EventRecord[] = [];
+  /** After scan() returned true: where the step is cut, the state there, and the state to go on from. */
+  cutT = NaN;
+  cutTheta = NaN;
+  readonly cutState: Float64Array;
+  readonly nextState: Float64Array;
+  /** A terminal event ended the solve. */
+  terminated = false;
+
+  private readonly dir: Int8Array;
+  private readonly limit: Float64Array;
+  private readonly count: Int32Array;
+  private readonly gLast: Float64Array;
+  private readonly gNow: Float64Array;
+  private readonly yTheta: Float64Array;
+  private readonly w: Float64Array;
+  /** Events crossing in the sample interval being resolved: event index and root. */
+  private readonly hitEvent: Int32Array;
+  private readonly hitTheta: Float64Array;
+  private stepIndex = 0;
+
+  constructor(
+    readonly events: readonly EventSpec[],
+    readonly dim: number,
+    readonly params: Float64Array,
+    denseStages: number,
+    readonly samples = 4,
+  ) {
+    const n = events.length;
+    this.dir = Int8Array.from(events, (e) => (e.direction === 'up' ? 1 : e.direction === 'down' ? -1 : 0));
+    this.limit = Float64Array.from(events, terminalCount);
+    this.count = new Int32Array(n);
+    this.gLast = new Float64Array(n);
+    this.gNow = new Float64Array(n);
+    this.yTheta = new Float64Array(dim);
+    this.cutState = new Float64Array(dim);
+    this.nextState = new Float64Array(dim);
+    this.w = new Float64Array(denseStages);
+    this.hitEvent = new Int32Array(n);
+    this.hitTheta = new Float64Array(n);
+  }
+
+  /** The values of g at the start of the solve. */
+  start(t: number, y: Float64Array): void {
+    const { events, params } = this;
+    for (let k = 0; k < events.length; k++) this.gLast[k] = events[k].g(t, y, params);
+    this.records.length = 0;
+    this.count.fill(0);
+    this.terminated = false;
+  }
+
+  /**
+   * Scans the accepted step `step` (its index among accepted steps is `index`) for events, records
+   * them, and returns whether the step is cut (then cutT, cutTheta, cutState and nextState are set,
+   * and `terminated` when the solve ends there).
+   */
+  scan(step: DenseStep, index: number): boolean {
+    const { events, params, gLast, gNow } = this;
+    const n = events.length;
+    const m = this.samples;
+    const t = step.t;
+    const h = step.h;
+    this.stepIndex = index;
+    let denseReady = false;
+    for (let q = 1; q <= m; q++) {
+      const theta = q / m;
+      const tq = q === m ? t + h : t + theta * h;
+      let yq = step.yNew;
+      if (q < m) {
+        if (!denseReady) step.ensureDense(), (denseReady = true);
+        yq = this.interpolate(step, theta, this.yTheta);
+      }
+      let hits = 0;
+      for (let k = 0; k < n; k++) {
+        const gq = events[k].g(tq, yq, params);
+        gNow[k] = gq;
+        if (crosses(this.dir[k], gLast[k], gq)) {
+          this.hitEvent[hits] = k;
+          this.hitTheta[hits++] = NaN;
+        }
+      }
+      if (hits === 0) {
+        gLast.set(gNow);
+        continue;
+      }
+      if (!denseReady) step.ensureDense(), (denseReady = true);
+      const theta0 = (q - 1) / m;
+      for (let r = 0; r < hits; r++) {
+        const k = this.hitEvent[r];
+        this.hitTheta[r] = this.locate(step, k, theta0, theta, gLast[k], gNow[k]);
+      }
+      // The hits of this interval in time order; the first that cuts the step ends the scan.
+      for (let done = 0; done < hits; done++) {
+        let best = done;
+        for (let r = done + 1; r < hits; r++) if (this.hitTheta[r] < this.hitTheta[best]) best = r;
+        swapHit(this.hitEvent, this.hitTheta, done, best);
+        const k = this.hitEvent[done];
+        if (this.fire(step, k, this.hitTheta[done])) return true;
+      }
+      gLast.set(gNow);
+    }
+    return false;
+  }
+
+  /** Records event k at theta; returns whether it cuts the step (and prepares the restart). */
+  private fire(step: DenseStep, k: number, theta: number): boolean {
+    const e = this.events[k];
+    const d = this.dim;
+    const t = theta === 1 ? step.t + step.h : step.t + theta * step.h;
+    const y = theta === 1 ? Float64Array.from(step.yNew) : this.interpolate(step, theta, new Float64Array(d));
+    const slope = new Float64Array(d);
+    denseWeightsDerivative(step.method, theta, this.w);
+    for (let j = 0; j < step.method.denseStages; j++) {
+      const wj = this.w[j];
+      if (wj === 0) continue;
+      const Kj = step.stages[j];
+      for (let i = 0; i < d; i++) slope[i] += wj * Kj[i];
+    }
+    const occurrence = ++this.count[k];
+    const terminated = occurrence >= this.limit[k];
+    const cut = terminated || e.reset !== undefined;
+    let yAfter: Float64Array | null = null;
+    if (cut) {
+      this.cutT = t;
+      this.cutTheta = theta;
+      this.cutState.set(y);
+      this.terminated = terminated;
+      if (!terminated) {
+        e.reset!(t, y, this.params, this.nextState);
+        yAfter = Float64Array.from(this.nextState);
+        // The values of g at the restart point; the event that fired sits on its root.
+        for (let r = 0; r < this.events.length; r++) this.gLast[r] = r === k ? 0 : this.events[r].g(t, yAfter, this.params);
+      } else {
+        this.nextState.set(y);
+      }
+    }
+    this.records.push({ name: e.name, event: k, t, y, yAfter, slope, step: this.stepIndex, theta, cut, terminated });
+    return cut;
+  }
+
+  /** out <- the step's interpolant at theta: y + h sum_j w_j(theta) K_j. */
+  private interpolate(step: DenseStep, theta: number, out: Float64Array): Float64Array {
+    const { method, y, h, stages } = step;
+    const d = this.dim;
+    denseWeights(method, theta, this.w);
+    for (let i = 0; i < d; i++) out[i] = y[i];
+    for (let j = 0; j < method.denseStages; j++) {
+      const wj = h * this.w[j];
+      if (wj === 0) continue;
+      const Kj = stages[j];
+      for (let i = 0; i < d; i++) out[i] += wj * Kj[i];
+    }
+    return out;
+  }
+
+  /** The root of event k in [a, b] (theta), g(a) = ga and g(b) = gb of opposite signs (or gb = 0). */
+  private locate(step: DenseStep, k: number, a: number, b: number, ga: number, gb: number): number {
+    const e = this.events[k];
+    const p = this.params;
+    const yt = this.yTheta;
+    const phi = (theta: number) => e.g(step.t + theta * step.h, this.interpolate(step, theta, yt), p);
+    // crosses() never counts a start at exactly 0 (a restart's forced value), so ga != 0 here.
+    return brent(phi, a, b, ga, gb);
+  }
+}
+
+/** Whether g going from a to b is a crossing in direction dir (1 up, -1 down, 0 both). */
+function crosses(dir: number, a: number, b: number): boolean {
+  const up = a < 0 && b >= 0;
+  const down = a > 0 && b <= 0;
+  return dir > 0 ? up : dir < 0 ? down : up || down;
+}
+
+function swapHit(ev: Int32Array, th: Float64Array, i: number, j: number): void {
+  const e = ev[i];
+  ev[i] = ev[j];
+  ev[j] = e;
+  const t = th[i];
+  th[i] = th[j];
+  th[j] = t;
+}
+
+/**
+ * Brent's root finder on [xa, xb] with f(xa) = fa, f(xb) = fb of opposite signs (scipy's brentq,
+ * scipy/optimize/Zeros/brentq.c, after Brent 1973): inverse quadratic interpolation or secant
+ * steps, bisection when they do not shrink the bracket fast enough. Converges to a few ulps.
+ */
+export function brent(f: (x: number) => number, xa: number, xb: number, fa: number, fb: number, maxIter = 100): number {
+  const xtol = 4 * Number.EPSILON;
+  const rtol = 4 * Number.EPSILON;
+  let xpre = xa, xcur = xb, fpre = fa, fcur = fb;
+  let xblk = 0, fblk = 0, spre = 0, scur = 0;
+  if (fpre === 0) return xpre;
+  if (fcur === 0) return xcur;
+  for (let i = 0; i < maxIter; i++) {
+    if (fpre !== 0 && fcur !== 0 && (fpre < 0) !== (fcur < 0)) {
+      xblk = xpre;
+      fblk = fpre;
+      spre = scur = xcur - xpre;
+    }
+    if (Math.abs(fblk) < Math.abs(fcur)) {
+      xpre = xcur, xcur = xblk, xblk = xpre;
+      fpre = fcur, fcur = fblk, fblk = fpre;
+    }
+    const delta = (xtol + rtol * Math.abs(xcur)) / 2;
+    const sbis = (xblk - xcur) / 2;
+    if (fcur === 0 || Math.abs(sbis) < delta) return xcur;
+    if (Math.abs(spre) > delta && Math.abs(fcur) < Math.abs(fpre)) {
+      let stry: number;
+      if (xpre === xblk) {
+        stry = (-fcur * (xcur - xpre)) / (fcur - fpre);
+      } else {
+        const dpre = (fpre - fcur) / (xpre - xcur);
+        const dblk = (fblk - fcur) / (xblk - xcur);
+        stry = (-fcur * (fblk * dblk - fpre * dpre)) / (dblk * dpre * (fblk - fpre));
+      }
+      if (2 * Math.abs(stry) < Math.min(Math.abs(spre), 3 * Math.abs(sbis) - delta)) {
+        spre = scur;
+        scur = stry;
+      } else {
+        spre = sbis;
+        scur = sbis;
+      }
+    } else {
+      spre = sbis;
+      scur = sbis;
+    }
+    xpre = xcur;
+    fpre = fcur;
+    xcur += Math.abs(scur) > delta ? scur : sbis > 0 ? delta : -delta;
+    fcur = f(xcur);
+  }
+  return xcur;
+}
