@@ -13,6 +13,7 @@ import type { Integrator, StepRecord } from '../solvers/integrator.ts';
 import { denseWeights } from '../solvers/methods.ts';
 import { allocateStages, computeStages } from '../solvers/stepper.ts';
 import { CheckpointStore } from './checkpoints.ts';
+import type { EventAdjoint } from './event-adjoint.ts';
 import type { BackwardStats, ForwardProblem, GradientMethod, GradientPass } from './method.ts';
 import { checkKeys, type AcaSettings } from './settings.ts';
 import { StepAdjoint } from './step-adjoint.ts';
@@ -22,6 +23,7 @@ export const KEPT_STAGES_LIMIT_BYTES = 64 * 1024 * 1024;
 
 export const aca: GradientMethod<AcaSettings> = {
   name: 'aca',
+  events: true,
   check(settings, path) {
     checkKeys(settings, path);
     const keep = settings.keepStages;
@@ -63,7 +65,7 @@ class AcaPass implements GradientPass {
     };
   }
 
-  backward(forward: Integrator, g: Float64Array, dy0: Float64Array, dp: Float64Array): BackwardStats {
+  backward(forward: Integrator, g: Float64Array, dy0: Float64Array, dp: Float64Array, events?: EventAdjoint | null): BackwardStats {
     const { field, options } = this.problem;
     const store = this.store;
     const method = options.method;
@@ -85,7 +87,9 @@ class AcaPass implements GradientPass {
       while (k >= 0 && outputStep[k] === i && outputTheta[k] === 1) addRow(a, g, k--, d);
       const kHi = k;
       while (k >= 0 && outputStep[k] === i) k--;
-      const interior = kHi > k;
+      // Events in the step are dense outputs too (and a cut step's end is not used: a -> 0).
+      const seeds = events ? events.seed(i, a, dp) : 0;
+      const interior = kHi > k || seeds > 0;
 
       const t = store.times[i];
       const h = store.steps[i];
@@ -124,6 +128,7 @@ class AcaPass implements GradientPass {
           for (let c = 0; c < d; c++) Kb[c] += wj * g[base + c];
         }
       }
+      if (seeds > 0) seedEvents(events!, seeds, method, h, S, d, w, ybar, adj.Kbar);
       adj.sweep(field, t, h, Y, null, S, p, ybar, dp, false);
       a.set(ybar);
     }
@@ -148,6 +153,32 @@ class AcaPass implements GradientPass {
 
 /** Stage inputs of a store that keeps none (one shared empty list: the hook runs every step). */
 const NO_INPUTS: readonly Float64Array[] = [];
+
+/** The event seeds of a step as dense outputs y* = y_i + h sum_j w_j(theta*) K_j. */
+function seedEvents(
+  events: EventAdjoint,
+  seeds: number,
+  method: Integrator['method'],
+  h: number,
+  S: number,
+  d: number,
+  w: Float64Array,
+  ybar: Float64Array,
+  Kbar: readonly Float64Array[],
+): void {
+  const cot = events.seedCot;
+  for (let q = 0; q < seeds; q++) {
+    denseWeights(method, events.seedTheta[q], w);
+    const base = q * d;
+    for (let c = 0; c < d; c++) ybar[c] += cot[base + c];
+    for (let j = 0; j < S; j++) {
+      const wj = h * w[j];
+      if (wj === 0) continue;
+      const Kb = Kbar[j];
+      for (let c = 0; c < d; c++) Kb[c] += wj * cot[base + c];
+    }
+  }
+}
 
 function addRow(a: Float64Array, g: Float64Array, k: number, d: number): void {
   const base = k * d;

@@ -9,9 +9,11 @@ import { InvalidArgumentError } from '../errors.ts';
 import type { Field } from '../fields/field.ts';
 import { Integrator } from '../solvers/integrator.ts';
 import { resolveOptions } from '../solvers/options.ts';
+import { attachEvents } from '../solvers/solve.ts';
 import { aca } from './aca.ts';
 import { adjoint } from './adjoint.ts';
 import { endTimeDerivatives, evaluateLoss, requireLoss, requireVjp } from './common.ts';
+import { prepareEventGradient } from './event-adjoint.ts';
 import type { GradientMethod } from './method.ts';
 import { naive } from './naive.ts';
 import { DEFAULT_GRADIENT, GRADIENT_METHODS, type GradientMethodName, type GradientSettings } from './settings.ts';
@@ -25,7 +27,7 @@ const METHODS: { readonly [M in GradientMethodName]: GradientMethod } = {
 
 export function gradient(field: Field, y0: ArrayLike<number>, options: GradientOptions): GradientResult {
   requireVjp(field);
-  requireLoss(options?.loss);
+  if (options?.eventLoss === undefined || options.loss !== undefined) requireLoss(options?.loss);
   const settings = options.gradient ?? DEFAULT_GRADIENT;
   const method = gradientMethod(settings, 'gradient');
   const opts = resolveOptions(field, y0, options);
@@ -33,15 +35,21 @@ export function gradient(field: Field, y0: ArrayLike<number>, options: GradientO
   const pass = method.start({ field, y0: start, options: opts }, settings);
 
   const forward = new Integrator(field, opts, pass.keepStageInputs);
+  const locator = attachEvents(forward, field, opts, options);
+  if (locator && !method.events) {
+    throw new InvalidArgumentError('gradient.method', method.name, "'aca' (the method that differentiates through events)");
+  }
   forward.run(start, pass.observer);
   const { outputs } = forward;
   const times = opts.times;
   const g = new Float64Array(outputs.length);
-  const loss = evaluateLoss(options.loss, outputs, times, g);
+  let loss = options.loss ? evaluateLoss(options.loss, outputs, times, g) : 0;
+  const events = locator ? prepareEventGradient(field, opts, options, locator, forward, g) : null;
+  if (events) loss += events.loss;
 
   const dy0 = new Float64Array(field.dim);
   const dp = new Float64Array(field.nParams);
-  const back = pass.backward(forward, g, dy0, dp);
+  const back = events ? pass.backward(forward, g, dy0, dp, events.adjoint) : pass.backward(forward, g, dy0, dp);
   const { dt0, dt1 } = endTimeDerivatives(field, opts.t0, start, opts.params, dy0, times, outputs, g);
   const fwd = { ...forward.stats };
   return {
@@ -53,6 +61,7 @@ export function gradient(field: Field, y0: ArrayLike<number>, options: GradientO
     outputs,
     times,
     method: method.name,
+    events: locator ? locator.records.slice() : [],
     acceptedSteps: back.acceptedSteps,
     stats: {
       forward: fwd,

@@ -17,7 +17,10 @@
  *
  * Direction: 'up' counts crossings from g < 0 to g >= 0, 'down' from g > 0 to g <= 0, 'both'
  * either. Right after an event fires, its g is taken as exactly 0 at the restart point, so the
- * root it stopped on does not fire again (whatever rounding left in g(t*, y*)).
+ * root it stopped on does not fire again (whatever rounding left in g(t*, y*)). A g that starts a
+ * step at exactly 0 is looked at once more just inside the step (theta = 1e-6), which gives the
+ * side the solution leaves to: a bounce whose next root falls in the first sample interval (a
+ * ball's low hop after a long, exactly integrated step) is then still found.
  *
  * Terminal events and resets. An event with `terminal: N` ends the solve at its N-th occurrence
  * (true = 1); one with a `reset` map continues from (t*, reset(t*, y*)) after every occurrence
@@ -148,6 +151,8 @@ export class EventLocator {
   private readonly limit: Float64Array;
   private readonly count: Int32Array;
   private readonly gLast: Float64Array;
+  /** Where in the current step each gLast was taken (theta). */
+  private readonly thetaLast: Float64Array;
   private readonly gNow: Float64Array;
   private readonly yTheta: Float64Array;
   private readonly w: Float64Array;
@@ -168,6 +173,7 @@ export class EventLocator {
     this.limit = Float64Array.from(events, terminalCount);
     this.count = new Int32Array(n);
     this.gLast = new Float64Array(n);
+    this.thetaLast = new Float64Array(n);
     this.gNow = new Float64Array(n);
     this.yTheta = new Float64Array(dim);
     this.cutState = new Float64Array(dim);
@@ -199,6 +205,15 @@ export class EventLocator {
     const h = step.h;
     this.stepIndex = index;
     let denseReady = false;
+    const thetaLast = this.thetaLast;
+    thetaLast.fill(0);
+    for (let k = 0; k < n; k++) {
+      if (gLast[k] !== 0) continue;
+      if (!denseReady) step.ensureDense(), (denseReady = true);
+      const yq = this.interpolate(step, LEAVE_THETA, this.yTheta);
+      gLast[k] = events[k].g(t + LEAVE_THETA * h, yq, params);
+      thetaLast[k] = LEAVE_THETA;
+    }
     for (let q = 1; q <= m; q++) {
       const theta = q / m;
       const tq = q === m ? t + h : t + theta * h;
@@ -218,13 +233,13 @@ export class EventLocator {
       }
       if (hits === 0) {
         gLast.set(gNow);
+        thetaLast.fill(theta);
         continue;
       }
       if (!denseReady) step.ensureDense(), (denseReady = true);
-      const theta0 = (q - 1) / m;
       for (let r = 0; r < hits; r++) {
         const k = this.hitEvent[r];
-        this.hitTheta[r] = this.locate(step, k, theta0, theta, gLast[k], gNow[k]);
+        this.hitTheta[r] = this.locate(step, k, thetaLast[k], theta, gLast[k], gNow[k]);
       }
       // The hits of this interval in time order; the first that cuts the step ends the scan.
       for (let done = 0; done < hits; done++) {
@@ -235,6 +250,7 @@ export class EventLocator {
         if (this.fire(step, k, this.hitTheta[done])) return true;
       }
       gLast.set(gNow);
+      thetaLast.fill(theta);
     }
     return false;
   }
@@ -300,6 +316,9 @@ export class EventLocator {
     return brent(phi, a, b, ga, gb);
   }
 }
+
+/** Where a g that starts a step at exactly 0 is looked at again (see the header). */
+const LEAVE_THETA = 1e-6;
 
 /** Whether g going from a to b is a crossing in direction dir (1 up, -1 down, 0 both). */
 function crosses(dir: number, a: number, b: number): boolean {
