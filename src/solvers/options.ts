@@ -21,7 +21,8 @@ export interface SolveOptions {
   readonly times?: ArrayLike<number>;
   /**
    * What the solution keeps (solve() only): output times (the same as `times`), 'steps' (every
-   * accepted step's end) or 'dense' (also each step's interpolant, for solution.at(t)).
+   * accepted step's end) or 'dense' (also each step's interpolant, for solution.at(t)). Default:
+   * the output times, or 'steps' when there are none.
    */
   readonly save?: SaveAt;
   /** Events located on the dense interpolant (solvers/events.ts). */

@@ -16,7 +16,8 @@ export function solve(field: Field, y0: ArrayLike<number>, options: SolveOptions
   const resolved = resolveOptions(field, y0, options);
   const integrator = new Integrator(field, resolved);
   const events = attachEvents(integrator, field, resolved, options);
-  const save = options.save;
+  // Without output times the solution keeps every step (as scipy's solve_ivp without t_eval).
+  const save = options.save ?? (options.times === undefined ? 'steps' : undefined);
   const recorder = save === 'steps' || save === 'dense' ? new StepRecorder(field.dim, resolved.method, save === 'dense') : null;
   integrator.recorder = recorder;
   integrator.run(y0, observer);
