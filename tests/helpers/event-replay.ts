@@ -31,7 +31,7 @@ export function replayEvents(
   const K = allocateStages(method.denseStages, d);
   const work = new Float64Array(d);
   const w = new Float64Array(method.denseStages);
-  let y = Float64Array.from(y0);
+  let y: Float64Array = Float64Array.from(y0);
   let t = t0;
   const out: ReplayedEvent[] = [];
   let r = 0;
@@ -44,7 +44,7 @@ export function replayEvents(
       combine(w, method.denseStages, y, hi, K, row);
       return row;
     };
-    let cutState: Float64Array | null = null;
+    let cutState: Float64Array | null = null as Float64Array | null;
     while (r < records.length && records[r].step === i) {
       const rec = records[r++];
       const e = events[rec.event];
