@@ -10,10 +10,11 @@
  *
  * Location. The root in the bracketing sample interval is found by Brent's method (R. P. Brent,
  * Algorithms for Minimization without Derivatives, 1973, ch. 4; the variant of scipy's brentq)
- * on theta -> g(t + theta h, y(theta)). It runs to a few ulps of theta, not to the solver's
- * tolerance: the interpolant is cheap, and a root converged to rounding is what makes the event
- * time an exact function of the discrete solution (its gradient, gradients/event-adjoint.ts, is
- * then the derivative of the discrete map by the implicit function theorem).
+ * on theta -> g(t + theta h, y(theta)). It runs until t* = t + theta h moves by less than a few
+ * ulps of t, not to the solver's tolerance: the interpolant costs no f evaluation, and a root
+ * converged to rounding is what makes the event time an exact function of the discrete solution
+ * (its gradient, gradients/event-adjoint.ts, is then the derivative of the discrete map by the
+ * implicit function theorem).
  *
  * Direction: 'up' counts crossings from g < 0 to g >= 0, 'down' from g > 0 to g <= 0, 'both'
  * either. Right after an event fires, its g is taken as exactly 0 at the restart point, so the
@@ -156,6 +157,10 @@ export class EventLocator {
   private readonly gNow: Float64Array;
   private readonly yTheta: Float64Array;
   private readonly w: Float64Array;
+  /** The interpolant at the interior sample points q/m (q = 1..m-1), filled in one pass per step. */
+  private readonly sampled: Float64Array[];
+  /** Their dense weights: sampleW[(q - 1) * denseStages + j] = w_j(q/m). */
+  private readonly sampleW: Float64Array;
   /** Events crossing in the sample interval being resolved: event index and root. */
   private readonly hitEvent: Int32Array;
   private readonly hitTheta: Float64Array;
@@ -165,9 +170,10 @@ export class EventLocator {
     readonly events: readonly EventSpec[],
     readonly dim: number,
     readonly params: Float64Array,
-    denseStages: number,
+    readonly method: PreparedMethod,
     readonly samples = 4,
   ) {
+    const denseStages = method.denseStages;
     const n = events.length;
     this.dir = Int8Array.from(events, (e) => (e.direction === 'up' ? 1 : e.direction === 'down' ? -1 : 0));
     this.limit = Float64Array.from(events, terminalCount);
@@ -179,6 +185,12 @@ export class EventLocator {
     this.cutState = new Float64Array(dim);
     this.nextState = new Float64Array(dim);
     this.w = new Float64Array(denseStages);
+    this.sampled = Array.from({ length: samples - 1 }, () => new Float64Array(dim));
+    this.sampleW = new Float64Array((samples - 1) * denseStages);
+    for (let q = 1; q < samples; q++) {
+      denseWeights(method, q / samples, this.w);
+      this.sampleW.set(this.w, (q - 1) * denseStages);
+    }
     this.hitEvent = new Int32Array(n);
     this.hitTheta = new Float64Array(n);
   }
@@ -214,14 +226,14 @@ export class EventLocator {
       gLast[k] = events[k].g(t + LEAVE_THETA * h, yq, params);
       thetaLast[k] = LEAVE_THETA;
     }
+    if (m > 1) {
+      if (!denseReady) step.ensureDense(), (denseReady = true);
+      this.sampleInterior(step);
+    }
     for (let q = 1; q <= m; q++) {
       const theta = q / m;
       const tq = q === m ? t + h : t + theta * h;
-      let yq = step.yNew;
-      if (q < m) {
-        if (!denseReady) step.ensureDense(), (denseReady = true);
-        yq = this.interpolate(step, theta, this.yTheta);
-      }
+      const yq = q === m ? step.yNew : this.sampled[q - 1];
       let hits = 0;
       for (let k = 0; k < n; k++) {
         const gq = events[k].g(tq, yq, params);
@@ -291,6 +303,47 @@ export class EventLocator {
     return cut;
   }
 
+  /**
+   * The interpolant at the interior sample points, three at a time in the default case: each
+   * stage is read once for all of them.
+   */
+  private sampleInterior(step: DenseStep): void {
+    const { y, h, stages } = step;
+    const d = this.dim;
+    const sd = this.method.denseStages;
+    const W = this.sampleW;
+    const out = this.sampled;
+    if (out.length === 3) {
+      const [o1, o2, o3] = out;
+      for (let i = 0; i < d; i++) {
+        const yi = y[i];
+        o1[i] = yi;
+        o2[i] = yi;
+        o3[i] = yi;
+      }
+      for (let j = 0; j < sd; j++) {
+        const w1 = h * W[j], w2 = h * W[sd + j], w3 = h * W[2 * sd + j];
+        if (w1 === 0 && w2 === 0 && w3 === 0) continue;
+        const Kj = stages[j];
+        for (let i = 0; i < d; i++) {
+          const k = Kj[i];
+          o1[i] += w1 * k;
+          o2[i] += w2 * k;
+          o3[i] += w3 * k;
+        }
+      }
+      return;
+    }
+    for (let q = 0; q < out.length; q++) {
+      const o = out[q];
+      for (let i = 0; i < d; i++) {
+        let a = 0;
+        for (let j = 0; j < sd; j++) a += W[q * sd + j] * stages[j][i];
+        o[i] = y[i] + h * a;
+      }
+    }
+  }
+
   /** out <- the step's interpolant at theta: y + h sum_j w_j(theta) K_j. */
   private interpolate(step: DenseStep, theta: number, out: Float64Array): Float64Array {
     const { method, y, h, stages } = step;
@@ -313,7 +366,9 @@ export class EventLocator {
     const yt = this.yTheta;
     const phi = (theta: number) => e.g(step.t + theta * step.h, this.interpolate(step, theta, yt), p);
     // crosses() never counts a start at exactly 0 (a restart's forced value), so ga != 0 here.
-    return brent(phi, a, b, ga, gb);
+    // Converged when theta moves t* by less than its own rounding (a few ulps of t).
+    const xtol = (4 * Number.EPSILON * Math.max(Math.abs(step.t), Math.abs(step.t + step.h))) / Math.abs(step.h);
+    return brent(phi, a, b, ga, gb, xtol);
   }
 }
 
@@ -341,8 +396,7 @@ function swapHit(ev: Int32Array, th: Float64Array, i: number, j: number): void {
  * scipy/optimize/Zeros/brentq.c, after Brent 1973): inverse quadratic interpolation or secant
  * steps, bisection when they do not shrink the bracket fast enough. Converges to a few ulps.
  */
-export function brent(f: (x: number) => number, xa: number, xb: number, fa: number, fb: number, maxIter = 100): number {
-  const xtol = 4 * Number.EPSILON;
+export function brent(f: (x: number) => number, xa: number, xb: number, fa: number, fb: number, xtol = 4 * Number.EPSILON, maxIter = 100): number {
   const rtol = 4 * Number.EPSILON;
   let xpre = xa, xcur = xb, fpre = fa, fcur = fb;
   let xblk = 0, fblk = 0, spre = 0, scur = 0;

@@ -41,7 +41,7 @@ export function attachEvents(integrator: Integrator, field: Field, resolved: Res
   if (!Number.isInteger(samples) || samples < 1) {
     throw new InvalidArgumentError('eventSamples', samples, 'a positive integer (points per step where events are sampled)');
   }
-  const locator = new EventLocator(events, field.dim, resolved.params, resolved.method.denseStages, samples);
+  const locator = new EventLocator(events, field.dim, resolved.params, resolved.method, samples);
   integrator.events = locator;
   return locator;
 }
