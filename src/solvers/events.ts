@@ -161,6 +161,8 @@ export class EventLocator {
   private readonly sampled: Float64Array[];
   /** Their dense weights: sampleW[(q - 1) * denseStages + j] = w_j(q/m). */
   private readonly sampleW: Float64Array;
+  /** The same for three points and at most seven stages, padded to 3 x 7 with zeros. */
+  private readonly sampleW7 = new Float64Array(21);
   /** Events crossing in the sample interval being resolved: event index and root. */
   private readonly hitEvent: Int32Array;
   private readonly hitTheta: Float64Array;
@@ -190,6 +192,7 @@ export class EventLocator {
     for (let q = 1; q < samples; q++) {
       denseWeights(method, q / samples, this.w);
       this.sampleW.set(this.w, (q - 1) * denseStages);
+      if (samples === 4 && denseStages <= 7) this.sampleW7.set(this.w, (q - 1) * 7);
     }
     this.hitEvent = new Int32Array(n);
     this.hitTheta = new Float64Array(n);
@@ -218,7 +221,8 @@ export class EventLocator {
     this.stepIndex = index;
     let denseReady = false;
     const thetaLast = this.thetaLast;
-    thetaLast.fill(0);
+    // Loops rather than fill/set: for a few events the call costs more than the copy.
+    for (let k = 0; k < n; k++) thetaLast[k] = 0;
     for (let k = 0; k < n; k++) {
       if (gLast[k] !== 0) continue;
       if (!denseReady) step.ensureDense(), (denseReady = true);
@@ -244,8 +248,7 @@ export class EventLocator {
         }
       }
       if (hits === 0) {
-        gLast.set(gNow);
-        thetaLast.fill(theta);
+        for (let k = 0; k < n; k++) (gLast[k] = gNow[k]), (thetaLast[k] = theta);
         continue;
       }
       if (!denseReady) step.ensureDense(), (denseReady = true);
@@ -261,8 +264,7 @@ export class EventLocator {
         const k = this.hitEvent[done];
         if (this.fire(step, k, this.hitTheta[done])) return true;
       }
-      gLast.set(gNow);
-      thetaLast.fill(theta);
+      for (let k = 0; k < n; k++) (gLast[k] = gNow[k]), (thetaLast[k] = theta);
     }
     return false;
   }
@@ -305,7 +307,8 @@ export class EventLocator {
 
   /**
    * The interpolant at the interior sample points, three at a time in the default case: each
-   * stage is read once for all of them.
+   * stage is read once for all of them. (Sign changes only: Brent re-evaluates the interpolant
+   * itself, so these may round differently from interpolate().)
    */
   private sampleInterior(step: DenseStep): void {
     const { y, h, stages } = step;
@@ -313,24 +316,23 @@ export class EventLocator {
     const sd = this.method.denseStages;
     const W = this.sampleW;
     const out = this.sampled;
-    if (out.length === 3) {
+    if (out.length === 3 && sd <= 7) {
+      // One pass over the components with up to seven stages and three points held in locals
+      // (unused stages get weight 0 and point at stage 0).
       const [o1, o2, o3] = out;
+      const W7 = this.sampleW7;
+      const Z = stages[0];
+      const K0 = Z, K1 = sd > 1 ? stages[1] : Z, K2 = sd > 2 ? stages[2] : Z, K3 = sd > 3 ? stages[3] : Z;
+      const K4 = sd > 4 ? stages[4] : Z, K5 = sd > 5 ? stages[5] : Z, K6 = sd > 6 ? stages[6] : Z;
+      const a0 = h * W7[0], a1 = h * W7[1], a2 = h * W7[2], a3 = h * W7[3], a4 = h * W7[4], a5 = h * W7[5], a6 = h * W7[6];
+      const b0 = h * W7[7], b1 = h * W7[8], b2 = h * W7[9], b3 = h * W7[10], b4 = h * W7[11], b5 = h * W7[12], b6 = h * W7[13];
+      const c0 = h * W7[14], c1 = h * W7[15], c2 = h * W7[16], c3 = h * W7[17], c4 = h * W7[18], c5 = h * W7[19], c6 = h * W7[20];
       for (let i = 0; i < d; i++) {
         const yi = y[i];
-        o1[i] = yi;
-        o2[i] = yi;
-        o3[i] = yi;
-      }
-      for (let j = 0; j < sd; j++) {
-        const w1 = h * W[j], w2 = h * W[sd + j], w3 = h * W[2 * sd + j];
-        if (w1 === 0 && w2 === 0 && w3 === 0) continue;
-        const Kj = stages[j];
-        for (let i = 0; i < d; i++) {
-          const k = Kj[i];
-          o1[i] += w1 * k;
-          o2[i] += w2 * k;
-          o3[i] += w3 * k;
-        }
+        const k0 = K0[i], k1 = K1[i], k2 = K2[i], k3 = K3[i], k4 = K4[i], k5 = K5[i], k6 = K6[i];
+        o1[i] = yi + a0 * k0 + a1 * k1 + a2 * k2 + a3 * k3 + a4 * k4 + a5 * k5 + a6 * k6;
+        o2[i] = yi + b0 * k0 + b1 * k1 + b2 * k2 + b3 * k3 + b4 * k4 + b5 * k5 + b6 * k6;
+        o3[i] = yi + c0 * k0 + c1 * k1 + c2 * k2 + c3 * k3 + c4 * k4 + c5 * k5 + c6 * k6;
       }
       return;
     }

@@ -60,8 +60,9 @@ class Growable {
     for (let i = 0; i < n; i++) data[base + i] = v[i];
     this.length += n;
   }
+  /** The numbers held, as a view (no copy: the recorder is not used after the solve). */
   view(): Float64Array {
-    return this.data.slice(0, this.length);
+    return new Float64Array(this.data.buffer, 0, this.length);
   }
 }
 
