@@ -4,6 +4,8 @@
  * event written by hand; spec errors by path; and `aca solve` / `aca grad` output.
  */
 import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { main } from '../../src/cli/main.ts';
 import { evaluateProblem, initialTheta } from '../../src/fit/objective.ts';
@@ -82,6 +84,17 @@ describe('data/bouncing_ball.yaml', () => {
     const grad = await run('grad', BALL);
     expect(grad.code).toBe(0);
     expect(Object.keys(JSON.parse(grad.stdout).gradient)).toEqual(['params.g', 'params.k']);
+  });
+});
+
+describe('fitting event times', () => {
+  it('aca fit recovers g = 9.81 and k = 0.8 from the five observed impact times (no data file)', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'aca-events-'));
+    const { code } = await run('fit', BALL, '--out', out, '--quiet');
+    expect(code).toBe(0);
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    expect(report.fitted['params.g'].value).toBeCloseTo(9.81, 6);
+    expect(report.fitted['params.k'].value).toBeCloseTo(0.8, 6);
   });
 });
 
