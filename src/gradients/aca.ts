@@ -83,6 +83,7 @@ class AcaPass implements GradientPass {
     let k = options.times.length - 1;
 
     for (let i = store.count - 1; i >= 0; i--) {
+      const kTop = k;
       // Outputs exactly at the end of step i are its end state y_{i+1}.
       while (k >= 0 && outputStep[k] === i && outputTheta[k] === 1) addRow(a, g, k--, d);
       const kHi = k;
@@ -90,13 +91,16 @@ class AcaPass implements GradientPass {
       // Events in the step are dense outputs too (and a cut step's end is not used: a -> 0).
       const seeds = events ? events.seed(i, a, dp) : 0;
       const interior = kHi > k || seeds > 0;
+      // After a reset, the step's start time moves with the event time (event-adjoint.ts).
+      const landing = events ? events.shifted(i) && events.landing(i) : false;
+      const timeTerms = events ? events.shifted(i) && (kTop > k || landing) : false;
 
       const t = store.times[i];
       const h = store.steps[i];
       // The FSAL last stage has b = 0 and feeds only the dense output: skip it when unused.
       let S = s;
-      if (interior && method.denseNeedsExtraStage) S = s + 1;
-      else if (!interior && method.fsal) S = s - 1;
+      if ((interior || timeTerms) && method.denseNeedsExtraStage) S = s + 1;
+      else if (!interior && !timeTerms && method.fsal) S = s - 1;
       const kept = store.load(i, Y);
       if (!kept) {
         computeStages(method, field, t, Y[0], h, p, K, Y[0], 0, S, Y);
@@ -106,7 +110,11 @@ class AcaPass implements GradientPass {
         for (let j = 0; j < s; j++) field.f(t + method.c[j] * h, Y[j], p, K[j]);
         computeStages(method, field, t, Y[0], h, p, K, Y[0], s, S, Y);
         fEvals += S;
+      } else if (timeTerms) {
+        for (let j = 0; j < S; j++) field.f(t + method.c[j] * h, Y[j], p, K[j]);
+        fEvals += S;
       }
+      const direct = timeTerms ? events!.timeTerms(i, S, K, a, g, outputTheta, kTop, k, seeds) : 0;
 
       adj.clear(S);
       ybar.set(a);
@@ -129,7 +137,8 @@ class AcaPass implements GradientPass {
         }
       }
       if (seeds > 0) seedEvents(events!, seeds, method, h, S, d, w, ybar, adj.Kbar);
-      adj.sweep(field, t, h, Y, null, S, p, ybar, dp, false);
+      const hbar = adj.sweep(field, t, h, Y, K, S, p, ybar, dp, landing);
+      if (timeTerms) events!.tau += direct - hbar;
       a.set(ybar);
     }
     while (k >= 0) addRow(a, g, k--, d); // outputs at t0

@@ -21,15 +21,20 @@
  * discrete map. A reset y+ = R(t*, y*, p) adds a^T R_y to c, a^T R_p to dL/dp and a^T R_t to T,
  * with a the adjoint of the state the solve went on from.
  *
- * Limits: the field's explicit time dependence after a cut is not followed (exact for autonomous
- * fields, as the step's stage times move with t*), and losses on output times after an event
- * that cut a step are refused (their interpolation positions and the landing step's size move
- * with t*; gradient.ts checks).
+ * Output times after a reset sit at positions theta_k = (T_k - t_i) / h of steps whose t_i moves
+ * with t*: each adds -g_k . ydot_k to dL/dt_i, and a step shortened to land on an output time or
+ * t1 (h = target - t_i) adds -dL/dh (through its weights, its outputs' positions and, from the
+ * reverse sweep, its stages) and ends the chain: the steps after it start at a fixed time
+ * (timeTerms, called by ACA for those steps).
+ *
+ * Limit: the field's explicit time dependence after a reset is not followed (the stage times
+ * t_i + c_j h move with t*): exact for autonomous fields.
  */
 import { InvalidArgumentError } from '../errors.ts';
 import type { Field } from '../fields/field.ts';
 import { EventGradientError, type EventLocator, type EventRecord, type EventSpec } from '../solvers/events.ts';
 import type { Integrator } from '../solvers/integrator.ts';
+import { denseWeights, denseWeightsDerivative, type PreparedMethod } from '../solvers/methods.ts';
 import type { ResolvedOptions } from '../solvers/options.ts';
 
 /**
@@ -40,9 +45,65 @@ export type EventLoss = (events: readonly EventRecord[], gradT: Float64Array, gr
 
 /** The event seeds of the ACA backward pass, step by step from the last. */
 export class EventAdjoint {
+  /** Whether step i starts at a reset's event time plus fixed step sizes (its start moves with it). */
+  shifted(i: number): boolean {
+    return i > this.firstCutStep;
+  }
+
+  /** Whether step i was shortened to land on t1 or an output time. */
+  landing(i: number): boolean {
+    return this.landed[i] === 1;
+  }
+
+  /**
+   * The part of dL/dt_i of a shifted step (t_i its start time) that does not go through its
+   * stages, with K the step's stages (the first S): outputs at fixed times T_k sit at
+   * theta_k = (T_k - t_i) / h, so each adds -g_k . ydot_k; a step that lands (h = target - t_i)
+   * also depends on t_i through h: this returns -(dL/dh without the stage terms) plus the outputs'
+   * (theta_k - 1) g_k . ydot_k, and the caller subtracts the stage terms (StepAdjoint.sweep's
+   * dL/dh). a is the adjoint of the step's end; outputs q in (kLow, kTop] are the step's, the
+   * event seeds those of the last seed().
+   */
+  timeTerms(i: number, S: number, K: readonly Float64Array[], a: Float64Array, g: Float64Array, theta: Float64Array, kTop: number, kLow: number, seeds: number): number {
+    const { method, w, wd, dots } = this;
+    const d = this.field.dim;
+    const landing = this.landing(i);
+    const sd = Math.min(S, method.denseStages);
+    let direct = 0;
+    for (let q = kTop; q > kLow; q--) {
+      const th = theta[q];
+      if (landing && th === 1) continue; // part of the end state: in a . sum b K below
+      stageDots(g, q * d, K, sd, d, dots);
+      denseWeightsDerivative(method, th, wd);
+      let slope = 0;
+      for (let j = 0; j < sd; j++) slope += wd[j] * dots[j];
+      if (!landing) {
+        direct -= slope;
+        continue;
+      }
+      denseWeights(method, th, w);
+      let value = 0;
+      for (let j = 0; j < sd; j++) value += w[j] * dots[j];
+      direct += (th - 1) * slope - value;
+    }
+    if (!landing) return direct;
+    stageDots(a, 0, K, sd, d, dots);
+    for (let j = 0; j < Math.min(sd, method.stages); j++) direct -= method.b[j] * dots[j];
+    for (let n = 0; n < seeds; n++) {
+      stageDots(this.seedCot, n * d, K, sd, d, dots);
+      denseWeights(method, this.seedTheta[n], w);
+      let value = 0;
+      for (let j = 0; j < sd; j++) value += w[j] * dots[j];
+      direct -= value + this.seedTheta[n] * this.seedTime[n];
+    }
+    return direct;
+  }
+
   /** Seeds of the step last passed to seed(): interpolant positions and cotangents (rows). */
   readonly seedTheta: Float64Array;
   readonly seedCot: Float64Array;
+  /** The seeds' dL/d(start time of their step), T - mu g_t (for a landing step's size). */
+  readonly seedTime: Float64Array;
   /** dL/d(start time of the step being processed), carried back between cuts. */
   tau = 0;
   private cursor: number;
@@ -51,8 +112,17 @@ export class EventAdjoint {
   private readonly gp: Float64Array;
   private readonly ry: Float64Array;
 
+  /** Steps after this one start at a reset's event time plus fixed sizes (Infinity: no reset). */
+  private readonly firstCutStep: number;
+  private readonly w: Float64Array;
+  private readonly wd: Float64Array;
+  private readonly dots: Float64Array;
+
   constructor(
     readonly field: Field,
+    readonly method: PreparedMethod,
+    /** Per accepted step: it was shortened to land on t1 or an output time (EventLocator.landed). */
+    readonly landed: Uint8Array,
     readonly specs: readonly EventSpec[],
     readonly records: readonly EventRecord[],
     readonly params: Float64Array,
@@ -63,6 +133,12 @@ export class EventAdjoint {
     this.cursor = records.length - 1;
     this.seedTheta = new Float64Array(records.length);
     this.seedCot = new Float64Array(records.length * d);
+    this.seedTime = new Float64Array(records.length);
+    const first = records.find((r) => r.cut && !r.terminated);
+    this.firstCutStep = first ? first.step : Infinity;
+    this.wd = new Float64Array(method.denseStages);
+    this.w = new Float64Array(method.denseStages);
+    this.dots = new Float64Array(method.denseStages);
     this.c = new Float64Array(d);
     this.gy = new Float64Array(d);
     this.gp = new Float64Array(field.nParams);
@@ -78,6 +154,10 @@ export class EventAdjoint {
     const { records, field, params, c, gy, gp, ry } = this;
     const d = field.dim;
     let n = 0;
+    // A step that landed on an output time or t1 ends at a fixed time: the steps after it do not
+    // move with the event times before it (unless an event cut it: then they start at t*).
+    const latest = this.cursor >= 0 && records[this.cursor].step === i ? records[this.cursor] : null;
+    if (this.shifted(i) && this.landing(i) && !latest?.cut) this.tau = 0;
     while (this.cursor >= 0 && records[this.cursor].step === i) {
       const r = records[this.cursor--];
       const spec = this.specs[r.event];
@@ -116,10 +196,21 @@ export class EventAdjoint {
       const base = n * d;
       for (let q = 0; q < d; q++) this.seedCot[base + q] = c[q] - mu * gy[q];
       for (let q = 0; q < gp.length; q++) dp[q] -= mu * gp[q];
+      this.seedTime[n] = T - mu * gt;
       this.tau += T - mu * gt;
       n++;
     }
     return n;
+  }
+}
+
+/** dots[j] <- row[base .. base + d) . K_j for j < sd. */
+function stageDots(row: Float64Array, base: number, K: readonly Float64Array[], sd: number, d: number, dots: Float64Array): void {
+  for (let j = 0; j < sd; j++) {
+    const Kj = K[j];
+    let dot = 0;
+    for (let c = 0; c < d; c++) dot += row[base + c] * Kj[c];
+    dots[j] = dot;
   }
 }
 
@@ -128,17 +219,11 @@ function nonzero(v: Float64Array): boolean {
   return false;
 }
 
-/**
- * The event loss's value and gradients (zeros without a loss), after checking that no output
- * time after an event that cut its step carries a loss gradient (see the limits above).
- */
+/** The event loss's value and gradients (zeros without a loss). */
 export function evaluateEventLoss(
   loss: EventLoss | undefined,
   records: readonly EventRecord[],
   dim: number,
-  times: Float64Array,
-  direction: number,
-  g: Float64Array,
 ): { value: number; gradT: Float64Array; gradY: Float64Array } {
   const gradT = new Float64Array(records.length);
   const gradY = new Float64Array(records.length * dim);
@@ -147,21 +232,6 @@ export function evaluateEventLoss(
     if (typeof loss !== 'function') throw new InvalidArgumentError('eventLoss', loss, 'a function (events, gradT, gradY) => number');
     value = loss(records, gradT, gradY);
     if (!Number.isFinite(value)) throw new InvalidArgumentError('eventLoss value', value, 'a finite number');
-  }
-  const cut = records.find((r) => r.cut && !r.terminated);
-  if (cut) {
-    for (let k = 0; k < times.length; k++) {
-      if (direction * (times[k] - cut.t) <= 0) continue;
-      for (let q = 0; q < dim; q++) {
-        if (g[k * dim + q] !== 0) {
-          throw new InvalidArgumentError(
-            `times[${k}]`,
-            times[k],
-            `an output time before the reset of "${cut.name}" at t = ${cut.t}: gradients of losses on outputs after a reset are not supported; put the loss on the events (eventLoss)`,
-          );
-        }
-      }
-    }
   }
   return { value, gradT, gradY };
 }
@@ -176,7 +246,6 @@ export function prepareEventGradient(
   options: { readonly eventLoss?: EventLoss },
   locator: EventLocator,
   forward: Integrator,
-  g: Float64Array,
 ): { loss: number; adjoint: EventAdjoint } {
   const times = opts.times;
   const written = forward.outputsWritten;
@@ -189,6 +258,6 @@ export function prepareEventGradient(
     );
   }
   const records = locator.records;
-  const { value, gradT, gradY } = evaluateEventLoss(options.eventLoss, records, field.dim, times, opts.direction, g);
-  return { loss: value, adjoint: new EventAdjoint(field, locator.events, records, opts.params, gradT, gradY) };
+  const { value, gradT, gradY } = evaluateEventLoss(options.eventLoss, records, field.dim);
+  return { loss: value, adjoint: new EventAdjoint(field, opts.method, locator.landed, locator.events, records, opts.params, gradT, gradY) };
 }

@@ -44,7 +44,7 @@ export function gradient(field: Field, y0: ArrayLike<number>, options: GradientO
   const times = opts.times;
   const g = new Float64Array(outputs.length);
   let loss = options.loss ? evaluateLoss(options.loss, outputs, times, g) : 0;
-  const events = locator ? prepareEventGradient(field, opts, options, locator, forward, g) : null;
+  const events = locator ? prepareEventGradient(field, opts, options, locator, forward) : null;
   if (events) loss += events.loss;
 
   const dy0 = new Float64Array(field.dim);

@@ -96,6 +96,8 @@ export interface DenseStep {
   readonly y: Float64Array;
   readonly yNew: Float64Array;
   readonly stages: readonly Float64Array[];
+  /** Whether the step was shortened to land on t1 or an output time (integrator.ts Landing). */
+  readonly landing: number;
   /** Makes the dense-output stage valid (Hermite's extra f evaluation for non-FSAL methods). */
   ensureDense(): void;
 }
@@ -147,6 +149,8 @@ export class EventLocator {
   readonly nextState: Float64Array;
   /** A terminal event ended the solve. */
   terminated = false;
+  /** Per accepted step: 1 when it was shortened to land (its size depends on its start time). */
+  landed = new Uint8Array(64);
 
   private readonly dir: Int8Array;
   private readonly limit: Float64Array;
@@ -204,6 +208,7 @@ export class EventLocator {
     for (let k = 0; k < events.length; k++) this.gLast[k] = events[k].g(t, y, params);
     this.records.length = 0;
     this.count.fill(0);
+    this.landed.fill(0);
     this.terminated = false;
   }
 
@@ -219,6 +224,12 @@ export class EventLocator {
     const t = step.t;
     const h = step.h;
     this.stepIndex = index;
+    if (index >= this.landed.length) {
+      const grown = new Uint8Array(2 * this.landed.length);
+      grown.set(this.landed);
+      this.landed = grown;
+    }
+    this.landed[index] = step.landing !== 0 ? 1 : 0;
     let denseReady = false;
     const thetaLast = this.thetaLast;
     // Loops rather than fill/set: for a few events the call costs more than the copy.

@@ -15,6 +15,20 @@ export interface ReplayedEvent {
   y: Float64Array;
 }
 
+/**
+ * Output times and landing targets for a replay with outputs: a recorded step whose end
+ * t_i + h_i is (to rounding) one of `targets` (the output times when the solve landed on them,
+ * and t1) was shortened to land there, so its replayed size is target - t.
+ */
+export interface ReplayOutputs {
+  readonly times: readonly number[];
+  readonly targets: readonly number[];
+  /** The recorded step starts (to find the landing steps). */
+  readonly stepT: Float64Array;
+  /** Filled with the replayed outputs (times.length x d). */
+  readonly out: Float64Array;
+}
+
 export function replayEvents(
   field: Field,
   methodName: string,
@@ -24,6 +38,7 @@ export function replayEvents(
   h: Float64Array,
   events: readonly EventSpec[],
   records: readonly EventRecord[],
+  outputs?: ReplayOutputs,
 ): ReplayedEvent[] {
   const method = getMethod(methodName);
   const d = field.dim;
@@ -35,8 +50,16 @@ export function replayEvents(
   let t = t0;
   const out: ReplayedEvent[] = [];
   let r = 0;
+  let k = 0;
+  const times = outputs?.times ?? [];
   for (let i = 0; i < h.length; i++) {
-    const hi = h[i];
+    let hi = h[i];
+    let target = NaN;
+    if (outputs) {
+      const end = outputs.stepT[i] + h[i];
+      for (const tg of outputs.targets) if (Math.abs(end - tg) <= 1e-12 * Math.max(1, Math.abs(tg))) target = tg;
+      if (!Number.isNaN(target)) hi = target - t;
+    }
     computeStages(method, field, t, y, hi, p, K, work, 0, method.denseStages);
     const at = (theta: number) => {
       const row = new Float64Array(d);
@@ -65,6 +88,7 @@ export function replayEvents(
       const yStar = at(theta);
       out.push({ t: tStar, y: yStar });
       if (rec.cut) {
+        while (outputs && k < times.length && times[k] <= tStar) outputs.out.set(at((times[k] - t) / hi), d * k++);
         cutState = new Float64Array(d);
         if (rec.yAfter !== null) e.reset!(tStar, yStar, p, cutState);
         else cutState.set(yStar);
@@ -78,8 +102,12 @@ export function replayEvents(
     } else {
       const yNew = new Float64Array(d);
       combine(method.b, method.stages, y, hi, K, yNew);
+      const tEnd = Number.isNaN(target) ? t + hi : target;
+      while (outputs && k < times.length && times[k] <= tEnd) {
+        outputs.out.set(times[k] === tEnd ? yNew : at((times[k] - t) / hi), d * k++);
+      }
       y = yNew;
-      t += hi;
+      t = tEnd;
     }
   }
   return out;
