@@ -96,8 +96,9 @@ export interface DenseStep {
   readonly y: Float64Array;
   readonly yNew: Float64Array;
   readonly stages: readonly Float64Array[];
-  /** Whether the step was shortened to land on t1 or an output time (integrator.ts Landing). */
+  /** Whether the step was shortened to land on t1 or an output time (integrator.ts Landing), and there. */
   readonly landing: number;
+  readonly target: number;
   /** Makes the dense-output stage valid (Hermite's extra f evaluation for non-FSAL methods). */
   ensureDense(): void;
 }
@@ -247,7 +248,7 @@ export class EventLocator {
     }
     for (let q = 1; q <= m; q++) {
       const theta = q / m;
-      const tq = q === m ? t + h : t + theta * h;
+      const tq = q === m ? stepEnd(step) : t + theta * h;
       const yq = q === m ? step.yNew : this.sampled[q - 1];
       let hits = 0;
       for (let k = 0; k < n; k++) {
@@ -284,7 +285,7 @@ export class EventLocator {
   private fire(step: DenseStep, k: number, theta: number): boolean {
     const e = this.events[k];
     const d = this.dim;
-    const t = theta === 1 ? step.t + step.h : step.t + theta * step.h;
+    const t = theta === 1 ? stepEnd(step) : step.t + theta * step.h;
     const y = theta === 1 ? Float64Array.from(step.yNew) : this.interpolate(step, theta, new Float64Array(d));
     const slope = new Float64Array(d);
     denseWeightsDerivative(step.method, theta, this.w);
@@ -383,6 +384,11 @@ export class EventLocator {
     const xtol = (4 * Number.EPSILON * Math.max(Math.abs(step.t), Math.abs(step.t + step.h))) / Math.abs(step.h);
     return brent(phi, a, b, ga, gb, xtol);
   }
+}
+
+/** The end time of a step: exactly its target when it landed (t + h may differ by an ulp). */
+function stepEnd(step: DenseStep): number {
+  return step.landing !== 0 ? step.target : step.t + step.h;
 }
 
 /** Where a g that starts a step at exactly 0 is looked at again (see the header). */
