@@ -285,7 +285,11 @@ export class EventLocator {
   private fire(step: DenseStep, k: number, theta: number): boolean {
     const e = this.events[k];
     const d = this.dim;
-    const t = theta === 1 ? stepEnd(step) : step.t + theta * step.h;
+    // A root within a few ulps of the step's end is at its end: a restart a few ulps short of t1
+    // (or of a landing target) would leave a remainder no step can take.
+    const end = stepEnd(step);
+    if (theta !== 1 && Math.abs(end - (step.t + theta * step.h)) <= 4 * Number.EPSILON * Math.abs(end)) theta = 1;
+    const t = theta === 1 ? end : step.t + theta * step.h;
     const y = theta === 1 ? Float64Array.from(step.yNew) : this.interpolate(step, theta, new Float64Array(d));
     const slope = new Float64Array(d);
     denseWeightsDerivative(step.method, theta, this.w);

@@ -116,6 +116,28 @@ describe('directions and counts', () => {
   });
 });
 
+describe('resets', () => {
+  // y' = 1 with y -> 0 at y = 0.7: a sawtooth whose teeth end at t = 0.7 k.
+  const line: Field = { dim: 1, nParams: 0, f: (_t, _y, _p, out) => void (out[0] = 1) };
+  const tooth: EventSpec = { name: 'tooth', g: (_t, y) => y[0] - 0.7, direction: 'up', reset: (_t, _y, _p, out) => void (out[0] = 0) };
+
+  it('a sawtooth: events every 0.7, the dense solution restarts from the reset', () => {
+    const sol = solve(line, [0], { t0: 0, t1: 3, save: 'dense', events: [tooth] });
+    expect(sol.events.map((e) => e.t).map((t) => Math.round(t * 1e12) / 1e12)).toEqual([0.7, 1.4, 2.1, 2.8]);
+    sol.events.forEach((e) => expect(e.yAfter![0]).toBe(0));
+    expect(sol.at(1.0)[0]).toBeCloseTo(0.3, 12);
+    expect(sol.at(2.9)[0]).toBeCloseTo(0.1, 12);
+    expect(sol.ts[sol.ts.length - 1]).toBe(3);
+  });
+
+  it('a root exactly at t1 with a reset ends the solve at t1', () => {
+    const sol = solve(line, [0.3], { t0: 0, t1: 0.4, save: 'steps', events: [{ ...tooth, g: (_t, y) => y[0] - 0.7 }] });
+    expect(sol.events).toHaveLength(1);
+    expect(sol.events[0].t).toBe(0.4);
+    expect(sol.ts[sol.ts.length - 1]).toBe(0.4);
+  });
+});
+
 describe('a close encounter in a three-body run', () => {
   const P = loadProblem<FigureEight>('three_body_figure_eight');
   const field = nbodyField({ bodies: 3 });
