@@ -81,6 +81,9 @@ describe('data/bouncing_ball.yaml', () => {
     expect(json.events[0].yAfter[1]).toBeCloseTo(0.7 * Math.sqrt(2 * 9 * 10), 10);
     expect(json.events[4].yAfter).toBeUndefined();
 
+    const check = await run('check', BALL);
+    expect(check.stdout).toContain('events: hit (observed times: hit: 5)');
+
     const grad = await run('grad', BALL);
     expect(grad.code).toBe(0);
     expect(Object.keys(JSON.parse(grad.stdout).gradient)).toEqual(['params.g', 'params.k']);
