@@ -369,6 +369,7 @@ function solverSettings(spec: Spec, dim: number, issues: SpecIssue[]): SolverSet
     firstStep: solver.firstStep,
     maxStep: solver.maxStep,
     controller: solver.controller,
+    eventSamples: solver.eventSamples,
   });
 }
 

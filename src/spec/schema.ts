@@ -292,6 +292,8 @@ const SolverSchema = strict({
   firstStep: z.number().positive().optional(),
   maxStep: z.number().positive().optional(),
   controller: z.enum(['integral', 'pi']).optional(),
+  /** Points per step at which events are sampled for sign changes (default 4; docs/events.md). */
+  eventSamples: z.number().int().min(1).optional(),
 });
 export type SolverSpec = z.output<typeof SolverSchema>;
 

@@ -166,5 +166,21 @@ describe('spec errors', () => {
     expect(issues({ hit: { when: 'y', reset: { v: '-q*v' } } })).toMatch(/events\.hit\.reset\.v: .*unknown symbol 'q'/);
     expect(issues({ hit: { when: 'y', direction: 'sideways' } })).toMatch(/events\.hit\.direction/);
     expect(issues({ hit: { when: 'y', terminal: 0 } })).toMatch(/events\.hit\.terminal/);
+    expect(() => buildProblem(parseSpec({ ...base, solver: { eventSamples: 0 } }))).toThrow(/solver\.eventSamples/);
+  });
+
+  it('solver.eventSamples reaches the solve: one sample per step misses a hop inside a step', () => {
+    // y' = 1 from 0 in one step over [0, 1]: g = (y - 0.3)(y - 0.6) has two roots in it.
+    const spec = {
+      model: { states: ['y'], params: [], equations: { y: '1' } },
+      initial: { y: 0 },
+      t0: 0,
+      t1: 1,
+      solver: { firstStep: 1 },
+      events: { band: { when: '(y - 0.3)*(y - 0.6)', observed: [0.3, 0.6] } },
+    };
+    const sampled = evaluateProblem(buildProblem(parseSpec(spec)), []);
+    expect(sampled.result.events.map((e) => e.t)).toEqual([expect.closeTo(0.3, 14), expect.closeTo(0.6, 14)]);
+    expect(() => evaluateProblem(buildProblem(parseSpec({ ...spec, solver: { firstStep: 1, eventSamples: 1 } })), [])).toThrow(/eventLoss value/);
   });
 });
