@@ -34,6 +34,9 @@ export { TABLEAUS, METHOD_NAMES, getMethod, denseWeights, type PreparedMethod } 
 export type { SolveOptions, Tolerance } from './solvers/options.ts';
 export type { SolveStats, StepObserver, StepRecord } from './solvers/integrator.ts';
 export { solve, stateAt, type Solution } from './solvers/solve.ts';
+export { EventGradientError, type EventSpec, type EventRecord, type EventDirection } from './solvers/events.ts';
+export type { SaveAt } from './solvers/options.ts';
+export type { EventLoss } from './gradients/event-adjoint.ts';
 export { gradient, gradientMethod, checkGradientSettings } from './gradients/gradient.ts';
 export type { GradientMethod, GradientPass, BackwardStats, ForwardProblem } from './gradients/method.ts';
 export {

@@ -74,6 +74,7 @@ export function endTimeDerivatives(
   let dt0 = 0;
   for (let i = 0; i < d; i++) dt0 -= dy0[i] * fv[i];
   const K = times.length;
+  if (K === 0) return { dt0, dt1: 0 }; // no outputs (a loss on events only)
   const last = outputs.subarray((K - 1) * d, K * d);
   field.f(times[K - 1], last, p, fv);
   let dt1 = 0;

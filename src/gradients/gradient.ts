@@ -14,9 +14,11 @@ import { GradientAccuracyError, InvalidArgumentError } from '../errors.ts';
 import type { Field } from '../fields/field.ts';
 import { Integrator } from '../solvers/integrator.ts';
 import { resolveOptions, type ResolvedOptions } from '../solvers/options.ts';
+import { attachEvents } from '../solvers/solve.ts';
 import { aca } from './aca.ts';
 import { adjoint } from './adjoint.ts';
 import { endTimeDerivatives, evaluateLoss, requireFiniteGradient, requireLoss, requireVjp } from './common.ts';
+import { prepareEventGradient } from './event-adjoint.ts';
 import type { GradientMethod } from './method.ts';
 import { naive } from './naive.ts';
 import { DEFAULT_GRADIENT, GRADIENT_METHODS, type GradientMethodName, type GradientSettings } from './settings.ts';
@@ -30,14 +32,14 @@ const METHODS: { readonly [M in GradientMethodName]: GradientMethod } = {
 
 export function gradient(field: Field, y0: ArrayLike<number>, options: GradientOptions): GradientResult {
   requireVjp(field);
-  requireLoss(options?.loss);
+  if (options?.eventLoss === undefined || options.loss !== undefined) requireLoss(options?.loss);
   const settings = options.gradient ?? DEFAULT_GRADIENT;
   const method = gradientMethod(settings, 'gradient');
   const opts = resolveOptions(field, y0, options);
   const start = Float64Array.from(y0);
   const aca = settings.method === 'aca' ? settings : undefined;
   let factor = aca ? (aca.toleranceFactor ?? DEFAULT_TOLERANCE_FACTOR) : 1;
-  const first = evaluate(field, start, scaleTolerance(opts, factor), options.loss, method, settings);
+  const first = evaluate(field, start, scaleTolerance(opts, factor), options, method, settings);
   if (aca?.accuracy === undefined) return first;
   if (!opts.method.adaptive) {
     // A fixed-step solve has no tolerance to tighten: two evaluations would agree trivially.
@@ -53,7 +55,7 @@ export function gradient(field: Field, y0: ArrayLike<number>, options: GradientO
   let fEvals = first.stats.fEvals;
   for (let refinements = 1; ; refinements++) {
     factor /= 10;
-    const next = evaluate(field, start, scaleTolerance(opts, factor), options.loss, method, settings);
+    const next = evaluate(field, start, scaleTolerance(opts, factor), options, method, settings);
     fEvals += next.stats.fEvals;
     const estimate = relativeDifference(next, previous);
     if (estimate <= requested) {
@@ -97,22 +99,28 @@ function evaluate(
   field: Field,
   start: Float64Array,
   opts: ResolvedOptions,
-  loss: GradientOptions['loss'],
+  options: GradientOptions,
   method: GradientMethod,
   settings: GradientSettings,
 ): GradientResult {
   const pass = method.start({ field, y0: start, options: opts }, settings);
 
   const forward = new Integrator(field, opts, pass.keepStageInputs);
+  const locator = attachEvents(forward, field, opts, options);
+  if (locator && !method.events) {
+    throw new InvalidArgumentError('gradient.method', method.name, "'aca' (the method that differentiates through events)");
+  }
   forward.run(start, pass.observer);
   const { outputs } = forward;
   const times = opts.times;
   const g = new Float64Array(outputs.length);
-  const value = evaluateLoss(loss, outputs, times, g);
+  let value = options.loss ? evaluateLoss(options.loss, outputs, times, g) : 0;
+  const events = locator ? prepareEventGradient(field, opts, options, locator, forward) : null;
+  if (events) value += events.loss;
 
   const dy0 = new Float64Array(field.dim);
   const dp = new Float64Array(field.nParams);
-  const back = pass.backward(forward, g, dy0, dp);
+  const back = events ? pass.backward(forward, g, dy0, dp, events.adjoint) : pass.backward(forward, g, dy0, dp);
   requireFiniteGradient(opts.t0, dy0, dp);
   const { dt0, dt1 } = endTimeDerivatives(field, opts.t0, start, opts.params, dy0, times, outputs, g);
   const fwd = { ...forward.stats };
@@ -125,6 +133,7 @@ function evaluate(
     outputs,
     times,
     method: method.name,
+    events: locator ? locator.records.slice() : [],
     acceptedSteps: back.acceptedSteps,
     ...(back.diagnostics ? { diagnostics: back.diagnostics } : {}),
     stats: {

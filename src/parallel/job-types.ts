@@ -10,8 +10,8 @@ import type { JsonSeries, LossSpec } from '../losses/registry.ts';
 import type { SolveOptions } from '../solvers/options.ts';
 import type { WorkerErrorInfo } from './errors.ts';
 
-/** Solver options as JSON: SolveOptions without `params` (job.params or trajectory.params). */
-export type BatchSolverOptions = Omit<SolveOptions, 'params'>;
+/** Solver options of a job: plain JSON, so no events or dense saving; `times` is required. */
+export type BatchSolverOptions = Omit<SolveOptions, 'params' | 'times' | 'save' | 'events'> & { readonly times: ArrayLike<number> };
 
 export interface BatchTrajectory {
   readonly y0: ArrayLike<number>;

@@ -4,6 +4,7 @@
  */
 import { InvalidArgumentError } from '../errors.ts';
 import type { Field } from '../fields/field.ts';
+import type { EventSpec } from './events.ts';
 import { DEFAULT_CONTROLLER, type ControllerOptions } from './controller.ts';
 import { getMethod, type PreparedMethod } from './methods.ts';
 import { closestName } from '../fields/expression/suggest.ts';
@@ -17,10 +18,26 @@ export const MIN_RTOL = 1e-14;
 
 export type Tolerance = number | ArrayLike<number>;
 
+/** What a solve keeps: the states at output times, at every accepted step, or a dense solution. */
+export type SaveAt = ArrayLike<number> | 'steps' | 'dense';
+
 export interface SolveOptions {
-  /** Output times, increasing (or decreasing, to integrate backwards). */
-  readonly times: ArrayLike<number>;
-  /** Start time; defaults to times[0]. */
+  /**
+   * Output times, increasing (or decreasing, to integrate backwards). May be left out when t0
+   * and t1 are given (e.g. with save: 'steps' or 'dense').
+   */
+  readonly times?: ArrayLike<number>;
+  /**
+   * What the solution keeps (solve() only): output times (the same as `times`), 'steps' (every
+   * accepted step's end) or 'dense' (also each step's interpolant, for solution.at(t)). Default:
+   * the output times, or 'steps' when there are none.
+   */
+  readonly save?: SaveAt;
+  /** Events located on the dense interpolant (solvers/events.ts). */
+  readonly events?: readonly EventSpec[];
+  /** Points per step at which events are sampled for sign changes (default 4). */
+  readonly eventSamples?: number;
+  /** Start time; defaults to times[0] when there are two or more output times. */
   readonly t0?: number;
   /** End of integration; defaults to the last output time. */
   readonly t1?: number;
@@ -81,19 +98,34 @@ export function resolveOptions(field: Field, y0: ArrayLike<number>, opts: SolveO
   }
   // A string has a length and indexable characters: '01' would pass as [0, 1].
   if (typeof opts.times === 'string') throw new InvalidArgumentError('times', opts.times, 'an array of numbers (not a string)');
-  if (opts.times != null && opts.times.length > MAX_TIMES) {
-    throw new InvalidArgumentError('times', `${opts.times.length} output times`, `at most ${MAX_TIMES}`);
+  const save = opts.save;
+  const savedTimes = save !== undefined && typeof save !== 'string' ? save : undefined;
+  if (savedTimes !== undefined && opts.times !== undefined) {
+    throw new InvalidArgumentError('save', save, "'steps' or 'dense' when `times` is given (or the output times in place of `times`)");
   }
-  const times = toFloat64('times', opts.times);
-  if (times.length === 0) throw new InvalidArgumentError('times', opts.times, 'at least one output time');
+  if (save !== undefined && savedTimes === undefined && save !== 'steps' && save !== 'dense') {
+    throw new InvalidArgumentError('save', save, "output times, 'steps' or 'dense'");
+  }
+  const timesIn = opts.times ?? savedTimes;
+  if (timesIn != null && timesIn.length > MAX_TIMES) {
+    throw new InvalidArgumentError('times', `${timesIn.length} output times`, `at most ${MAX_TIMES}`);
+  }
+  const times = timesIn === undefined && opts.t1 !== undefined ? new Float64Array(0) : toFloat64('times', timesIn);
+  if (times.length === 0 && (opts.t0 === undefined || opts.t1 === undefined)) {
+    throw new InvalidArgumentError('times', opts.times, 'at least one output time, or both t0 and t1');
+  }
   if (times.length * d > MAX_OUTPUT_VALUES) {
     throw new InvalidArgumentError('times', `${times.length} output times x ${d} states`, `at most ${MAX_OUTPUT_VALUES} output values`);
   }
+  if (times.length === 1 && opts.t0 === undefined) {
+    // t0 would default to the only output time: a solve of zero length that returns y0.
+    throw new InvalidArgumentError('t0', opts.t0, `a start time (required with a single output time ${times[0]})`);
+  }
   const t0 = opts.t0 ?? times[0];
   finite('t0', t0);
-  const last = times[times.length - 1];
-  const t1 = opts.t1 ?? last;
+  const t1 = opts.t1 ?? times[times.length - 1];
   finite('t1', t1);
+  const last = times.length > 0 ? times[times.length - 1] : t1;
   const direction = t1 > t0 ? 1 : t1 < t0 ? -1 : last >= t0 ? 1 : -1;
   let prev = t0;
   for (let k = 0; k < times.length; k++) {

@@ -311,6 +311,8 @@ const SolverSchema = strict({
   firstStep: z.number().positive().optional(),
   maxStep: z.number().positive().optional(),
   controller: z.enum(['integral', 'pi']).optional(),
+  /** Points per step at which events are sampled for sign changes (default 4; docs/events.md). */
+  eventSamples: z.number().int().min(1).optional(),
 });
 export type SolverSpec = z.output<typeof SolverSchema>;
 
@@ -445,6 +447,25 @@ const ForecastSchema = strict({
 export type ForecastSpec = z.output<typeof ForecastSchema>;
 
 // ---------------------------------------------------------------------------------------------
+// Events (spec/events.ts, docs/events.md): zero crossings of an expression of the state.
+
+const EventSchema = strict({
+  /** The event function g(t, y, p): the event is a zero crossing of it. */
+  when: ExpressionSchema,
+  direction: z.enum(['up', 'down', 'both']).optional(),
+  /** End the solve at the first (true) or N-th occurrence. */
+  terminal: z.union([z.boolean(), z.number().int().min(1)]).optional(),
+  /** New values of states at each occurrence that does not end the solve: `{ v: -e*v }`. */
+  reset: z.record(z.string(), ExpressionSchema).optional(),
+  /** Observed times of the occurrences, in order (fitted by their squared error). */
+  observed: z.array(finite).min(1).optional(),
+  /** Weight of the observed times' squared error (default 1). */
+  weight: z.number().min(0).optional(),
+});
+const EventsSchema = z.record(z.string(), EventSchema);
+export type EventsSpec = z.output<typeof EventsSchema>;
+
+// ---------------------------------------------------------------------------------------------
 // The spec.
 
 export const SpecSchema = strict({
@@ -466,6 +487,10 @@ export const SpecSchema = strict({
   data: z.string().min(1).optional(),
   /** Named functions of the state that data columns may observe: `{ total: x + y }`. */
   observations: z.record(z.string(), z.string()).optional(),
+  /** Events: `{ hit: { when: y, direction: down, terminal: true, reset: { v: -e*v } } }`. */
+  events: EventsSchema.optional(),
+  /** End of the solve when the output times end earlier (or there are none: a fit of event times). */
+  t1: finite.optional(),
   solver: SolverSchema.optional(),
   gradient: GradientSchema.optional(),
   loss: LossSchema.optional(),

@@ -87,7 +87,7 @@ Exit codes: 0 ok, 1 failure while running (solver error, interrupt), 2 bad input
     const until = numberOption('fit', 'until', values.until);
     const specFile = positionals[0];
     const { spec, problem, data, dataFile } = await loadProblem(specFile, { data: values.data as string | undefined });
-    if (!data) throw new UsageError('aca fit: no data (give --data FILE or `data:` in the spec)');
+    if (!data && !problem.eventLoss) throw new UsageError('aca fit: no data (give --data FILE or `data:` in the spec, or observed event times)');
     const out = (values.out as string | undefined) ?? `${basename(specFile, extname(specFile))}-fit`;
     if (problem.network) {
       const checkpointing = ['resume', 'restart', 'checkpoint-every'].find((name) => values[name] !== undefined);

@@ -35,7 +35,9 @@ Exit codes: 0 ok, 1 solver failure, 2 bad input.`,
       return 0;
     }
     const { problem } = await loadProblem(positionals[0], { data: values.data as string | undefined });
-    if (!problem.data) throw new UsageError(`aca grad: no data (give --data FILE or \`data:\` in the spec)`);
+    if (!problem.data && !problem.eventLoss) {
+      throw new UsageError(`aca grad: no data (give --data FILE or \`data:\` in the spec, or observed event times)`);
+    }
     const report = { format: GRADIENT_FORMAT, ...gradientReport(problem, evaluateProblem(problem, initialTheta(problem))) };
     await writeResult(io, values.out as string | undefined, JSON.stringify(report, null, 2) + '\n');
     return 0;
