@@ -27,6 +27,7 @@ import { batchGradient, type BatchJob } from '../../src/parallel/batch.ts';
 import { runBatchFile } from '../../src/parallel/batch-runs.ts';
 import { closePool, warmPool } from '../../src/parallel/pool.ts';
 import { runBatchOnQueue } from '../../src/queue/collector.ts';
+import { queueShards } from '../../src/queue/shards.ts';
 import { redisOptions, redisUnreachable } from '../../src/queue/connection.ts';
 import { createRng } from '../../src/util/random.ts';
 
@@ -115,8 +116,8 @@ const batches: { name: string; contenders: Contender[] }[] = [
     name: 'gradient 4096',
     contenders: [
       { name: 'local 2 threads', run: async () => checkBits(await batchGradient(grad, { workers: 2, inline: false })) },
-      { name: 'queue 1 worker', run: async () => checkBits(await batchGradient(grad, { queue: { url: REDIS_URL, name: q1 } })) },
-      { name: 'queue 2 workers', run: async () => checkBits(await batchGradient(grad, { queue: { url: REDIS_URL, name: q2 } })) },
+      { name: 'queue 1 worker', run: async () => checkBits(await batchGradient(grad, { queue: queueShards({ url: REDIS_URL, name: q1 }) })) },
+      { name: 'queue 2 workers', run: async () => checkBits(await batchGradient(grad, { queue: queueShards({ url: REDIS_URL, name: q2 }) })) },
     ],
   },
   ...(['fits', 'tiny'] as const).map((kind) => ({

@@ -7,7 +7,7 @@
  * every 100 ms. Elsewhere (a log, CI) the overall bar prints its plain tenth lines (progress.ts)
  * and each run prints a plain line at most every 5 s, so that a long fit is not silent in a log.
  */
-import type { RunProgress } from '../parallel/progress-port.ts';
+import type { RunProgress } from '../parallel/job-types.ts';
 import { ProgressBar, type ProgressStream } from './progress.ts';
 
 export interface BatchProgressOptions {

@@ -12,6 +12,7 @@
  * accelerations give u = G J(d) (m_j a_vi - m_i a_vj), added to r_j and subtracted from r_i, and
  * dL/dm_j += G d.a_vi / |d|^3, dL/dm_i -= G d.a_vj / |d|^3.
  */
+import { MAX_BODIES } from '../limits.ts';
 import { InvalidArgumentError } from '../errors.ts';
 import type { Field } from './field.ts';
 
@@ -31,7 +32,7 @@ export function resolveNBodyOptions(options: NBodyOptions): Required<NBodyOption
   const dims = options.dims ?? 3;
   const G = options.G ?? 1;
   const velocityScale = options.velocityScale ?? 1;
-  if (!Number.isInteger(n) || n < 2) throw new InvalidArgumentError('bodies', n, 'an integer >= 2');
+  if (!Number.isInteger(n) || n < 2 || n > MAX_BODIES) throw new InvalidArgumentError('bodies', n, `an integer from 2 to ${MAX_BODIES}`);
   if (dims !== 2 && dims !== 3) throw new InvalidArgumentError('dims', dims, '2 or 3');
   if (!Number.isFinite(G)) throw new InvalidArgumentError('G', G, 'a finite number');
   if (!Number.isFinite(velocityScale)) throw new InvalidArgumentError('velocityScale', velocityScale, 'a finite number');

@@ -31,45 +31,13 @@ import type { GradientSettings } from '../gradients/settings.ts';
 import { buildLoss, type JsonSeries, type LossSpec } from '../losses/registry.ts';
 import type { SolveOptions } from '../solvers/options.ts';
 import { InterruptedError, ShardFailedError, WorkerFaultError } from './errors.ts';
-import type { QueueTarget } from '../queue/connection.ts';
 import { resolveWorkers, runTasks, type PoolOptions } from './pool.ts';
-import { cachedField, fieldKey, runShard, type ShardJob, type ShardResult, type ShardStats, type ShardTask } from './run-shard.ts';
+import type { BatchJob, ShardJob, ShardResult, ShardRunner, ShardStats, ShardTask } from './job-types.ts';
+import { cachedField, fieldKey, runShard } from './run-shard.ts';
+
+export type { BatchJob, BatchSolverOptions, BatchTrajectory } from './job-types.ts';
 
 export const DEFAULT_SHARD_SIZE = 32;
-
-/** Solver options as JSON: SolveOptions without `params` (job.params or trajectory.params). */
-export type BatchSolverOptions = Omit<SolveOptions, 'params'>;
-
-export interface BatchTrajectory {
-  readonly y0: ArrayLike<number>;
-  /** This trajectory's parameters (default: job.params). */
-  readonly params?: ArrayLike<number>;
-  /** This trajectory's observations for a 'squared_error' loss (K x m, flat or rows). */
-  readonly target?: JsonSeries;
-}
-
-export interface BatchJob {
-  readonly field: FieldSpec;
-  readonly solver: BatchSolverOptions;
-  /** Parameters shared by the trajectories (length field.nParams). */
-  readonly params?: ArrayLike<number>;
-  /** Needed by batchGradient: e.g. { kind: 'sum_squares', components: [0, 1, 2] }. */
-  readonly loss?: LossSpec;
-  /** How the gradient is computed (default { method: 'aca' }). */
-  readonly gradient?: GradientSettings;
-  readonly trajectories: readonly BatchTrajectory[];
-  /** Reserved for tests: makes workers fail on purpose (see run-shard.ts). Ignored inline. */
-  readonly testFault?: TestFault;
-}
-
-export interface TestFault {
-  readonly kind: 'throw' | 'exit' | 'oom';
-  readonly shard: number | 'all';
-  /** Index inside the shard of the trajectory where it fails (default: the middle one). */
-  readonly at?: number;
-  /** Fails the first `attempts` tries (default 1, so the retry succeeds), or every try. */
-  readonly attempts?: number | 'always';
-}
 
 export interface BatchOptions extends PoolOptions {
   /** Trajectories per shard (default 32); it fixes the grouping of the sums, not the workers. */
@@ -80,10 +48,11 @@ export interface BatchOptions extends PoolOptions {
   /** Called as shards finish, with the trajectories done so far. */
   readonly onProgress?: (done: number, total: number) => void;
   /**
-   * Run the shards as jobs of a BullMQ queue (src/queue/shards.ts), on `aca worker` processes on
-   * any machine, instead of this process's pool; reduced here in shard order, so bitwise the same.
+   * Run the shards as jobs of a BullMQ queue, on `aca worker` processes on any machine, instead
+   * of this process's pool: `{ queue: queueShards({ url, name }) }` (src/queue/shards.ts; from
+   * aca-ode/node). Reduced here in shard order, so bitwise the same.
    */
-  readonly queue?: QueueTarget;
+  readonly queue?: ShardRunner;
 }
 
 export interface BatchStats extends Omit<ShardStats, 'ms'> {
@@ -207,8 +176,7 @@ async function runBatch(job: BatchJob, mode: ShardTask['mode'], options: BatchOp
   };
 
   if (options.queue) {
-    const { runShardsOnQueue } = await import('../queue/shards.ts');
-    const r = await runShardsOnQueue(options.queue, {
+    const r = await options.queue.runShards({
       count: cuts.length,
       task: (j) => {
         const { attempt: _attempt, ...task } = taskOf(j, 0);

@@ -23,10 +23,20 @@ import type { ResourceLimits } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { InvalidArgumentError } from '../errors.ts';
 import { fromWorkerErrorInfo, InterruptedError, WorkerFaultError, type WorkerErrorInfo } from './errors.ts';
-import { exposeProgress, type RunProgress } from './progress-port.ts';
-import type { WorkerReply, WorkerTask } from './worker-task.ts';
+import type { RunProgress, WorkerReply, WorkerTask } from './job-types.ts';
+import { exposeProgress } from './progress-port.ts';
 
-export const WORKER_FILE = fileURLToPath(new URL('../../workers/shard-worker.mjs', import.meta.url));
+/**
+ * The worker's module (src/runs/worker.ts, named by path: the pool does not import it). Compiled
+ * (the package's dist/), it is dist/runs/worker.js; run from the TypeScript sources (tests, tsx), a
+ * small .mjs registers tsx first. Resolved when a pool
+ * starts, not at load, so that importing the library never touches the file system layout.
+ */
+export function workerFile(): string {
+  return import.meta.url.endsWith('.ts')
+    ? fileURLToPath(new URL('../../workers/shard-worker.mjs', import.meta.url))
+    : fileURLToPath(new URL('../runs/worker.js', import.meta.url));
+}
 
 export interface PoolOptions {
   /** Number of tasks run at once, each on its own worker thread (default: the number of cores). */
@@ -49,6 +59,11 @@ export interface RunTasksOptions<R> extends PoolOptions {
   onRetry?(index: number, error: WorkerFaultError): void;
   /** Retries of a failed task (default 1). */
   readonly retries?: number;
+  /**
+   * Wall-clock limit of task `index` in ms (undefined: none). A task past it has its worker ended
+   * (the pool replaces it) and fails with ERR_RUN_TIMEOUT, without a retry.
+   */
+  timeoutMs?(index: number): number | undefined;
   readonly signal?: AbortSignal;
   /** Names the job in an InterruptedError (default 'the job'). */
   readonly what?: string;
@@ -94,27 +109,37 @@ export async function runTasks<R>(options: RunTasksOptions<R>): Promise<void> {
   };
   const runOne = async (index: number): Promise<void> => {
     for (let attempt = 0; ; attempt++) {
-      let fault: WorkerFaultError;
+      let fault!: WorkerFaultError; // set on every path that reaches the retry below
+      let reply: WorkerReply<R> | undefined;
+      const limitMs = options.timeoutMs?.(index);
+      const timer = limitMs === undefined ? undefined : AbortSignal.timeout(limitMs);
       try {
+        const signal = timer ? AbortSignal.any([stop.signal, timer]) : stop.signal;
         let task = options.task(index, attempt);
+        // A run's progress (and whether it was cancelled or timed out) on a comlink port moved
+        // to the worker with the task (progress-port.ts).
         const onProgress = options.onProgress;
         const channel =
           onProgress && task.kind === 'run'
-            ? exposeProgress({ progress: (p) => onProgress(index, p), cancelled: () => stop.signal.aborted })
+            ? exposeProgress({ progress: (p) => onProgress(index, p), cancelled: () => signal.aborted })
             : null;
-        if (channel) task = { ...task, port: channel.port } as WorkerTask;
-        const reply = (await entry.pool
-          .run(task, { signal: stop.signal, transferList: channel ? [channel.port as never] : undefined })
+        if (channel && task.kind === 'run') task = { ...task, port: channel.port };
+        reply = (await entry.pool
+          .run(task, { signal, transferList: channel ? [channel.port as never] : undefined })
           .finally(() => channel?.close())) as WorkerReply<R>;
+      } catch (error) {
+        if (stop.signal.aborted) return; // the job is stopping; this task's outcome no longer matters
+        fault = timer?.aborted ? timeoutFault(limitMs!) : poolFault(error);
+      }
+      if (reply !== undefined) {
         if (stop.signal.aborted) return;
+        // Outside the try: an error of the callback (the main thread's write failing) is not the
+        // worker's fault, and must stop the job rather than be retried as one.
         if (reply.ok) {
           options.onResult(index, reply.value);
           return;
         }
         fault = fromWorkerErrorInfo(reply.error as WorkerErrorInfo);
-      } catch (error) {
-        if (stop.signal.aborted) return; // the job is stopping; this task's outcome no longer matters
-        fault = poolFault(error);
       }
       if (attempt < retries && !fault.deterministic) {
         options.onRetry?.(index, fault);
@@ -208,7 +233,7 @@ function acquirePool(workers: number, resourceLimits: ResourceLimits | undefined
   const threads = old && old.limitsKey === limitsKey ? Math.max(old.threads, workers) : workers;
   if (old && old.active === 0) void old.pool.close();
   const pool = new Piscina({
-    filename: WORKER_FILE,
+    filename: workerFile(),
     minThreads: threads,
     maxThreads: threads,
     concurrentTasksPerWorker: 1,
@@ -220,6 +245,13 @@ function acquirePool(workers: number, resourceLimits: ResourceLimits | undefined
   current = { pool, threads, limitsKey, active: 0 };
   installSigintListener();
   return current;
+}
+
+/** A task past its time limit: deterministic enough that a retry would only double the wait. */
+function timeoutFault(limitMs: number): WorkerFaultError {
+  return new WorkerFaultError('ERR_RUN_TIMEOUT', `the run took longer than its time limit of ${limitMs / 1000} s (its worker was stopped)`, {
+    deterministic: true,
+  });
 }
 
 /** Piscina's rejection of a task whose worker died, as a WorkerFaultError. */

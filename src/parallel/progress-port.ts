@@ -10,30 +10,14 @@
  */
 import * as Comlink from 'comlink';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import type { RunContext, RunProgress } from './job-types.ts';
 
-/** What a run reports while it runs; every field but elapsedMs is optional. */
-export interface RunProgress {
-  /** A fit's iteration and its planned number of iterations. */
-  readonly iteration?: number;
-  readonly iterations?: number;
-  readonly loss?: number;
-  /** Work units done (a grad or solve run: trajectories done; a fit: loss evaluations). */
-  readonly steps?: number;
-  readonly total?: number;
-  /** Since the run started in its worker. */
-  readonly elapsedMs: number;
-}
+export type { RunContext, RunProgress } from './job-types.ts';
 
 /** The caller's side, exposed to the worker. */
 export interface ProgressHandle {
   progress(progress: RunProgress): void;
   cancelled(): boolean;
-}
-
-/** A run's view of its caller: report progress, and a signal that aborts when the caller cancels. */
-export interface RunContext {
-  progress(progress: Omit<RunProgress, 'elapsedMs'>): void;
-  readonly signal?: AbortSignal;
 }
 
 /** The main thread's side: the port to transfer with the task, and close() once the task is over. */

@@ -17,10 +17,24 @@
  * missed event (a Redis restart) only delays a line. Interrupted (signal): the jobs of this batch still waiting are removed from the queue;
  * the running ones finish on their workers and are collected by the next run of the command.
  */
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { Job, Queue, QueueEvents } from 'bullmq';
-import { appendLine, readPreviousLines, readRuns, type BatchRunsOptions, type BatchRunsSummary, type RunEntry, type RunLine } from '../parallel/batch-runs.ts';
-import type { RunProgress } from '../parallel/progress-port.ts';
+import { InvalidArgumentError } from '../errors.ts';
+import { checkRegularTarget } from '../io/atomic.ts';
+import {
+  appendLine,
+  encodeRecord,
+  MAX_TIMEOUT_SECONDS,
+  readPreviousLines,
+  readRuns,
+  type BatchRunsOptions,
+  type BatchRunsSummary,
+  type RunEntry,
+  type RunLine,
+} from '../parallel/batch-runs.ts';
+import { ResultsWriteError } from '../parallel/errors.ts';
+import type { RunProgress } from '../parallel/job-types.ts';
+import { lockOutput } from '../parallel/output-lock.ts';
 import { DEFAULT_QUEUE_NAME, queueName, redisOptions, type QueueTarget } from './connection.ts';
 import { runJobId } from './job-id.ts';
 import { JobWatch } from './watch.ts';
@@ -46,8 +60,24 @@ export interface QueueBatchSummary extends BatchRunsSummary {
 }
 
 export async function runBatchOnQueue(options: QueueBatchOptions): Promise<QueueBatchSummary> {
+  const t = options.timeoutSeconds;
+  if (t !== undefined && !(typeof t === 'number' && Number.isFinite(t) && t > 0 && t <= MAX_TIMEOUT_SECONDS)) {
+    throw new InvalidArgumentError('timeoutSeconds', t, `a number of seconds in (0, ${MAX_TIMEOUT_SECONDS}]`);
+  }
   const entries = readRuns(options.runsFile);
-  const previous = readPreviousLines(options.outFile);
+  // Appended to and read back: a device or a folder cannot be one.
+  checkRegularTarget(options.outFile);
+  // One batch per output at a time, local or on a queue (the same lock as batch-runs.ts).
+  const lock = lockOutput(options.outFile);
+  try {
+    return await collectLocked(options, entries);
+  } finally {
+    lock.release();
+  }
+}
+
+async function collectLocked(options: QueueBatchOptions, entries: RunEntry[]): Promise<QueueBatchSummary> {
+  const { lines: previous, repaired } = readPreviousLines(options.outFile);
   const pending = entries.filter((e) => {
     const last = previous.get(String(e.id));
     return last === undefined || (options.retryFailed === true && !last.ok);
@@ -57,13 +87,22 @@ export async function runBatchOnQueue(options: QueueBatchOptions): Promise<Queue
   let failed = 0;
   const progress = () => options.onProgress?.({ total: pending.length, done, failed, skipped });
   const written = new Set<string>();
-  const out = openSync(options.outFile, 'a');
+  let out: number;
+  try {
+    out = openSync(options.outFile, 'a');
+  } catch (error) {
+    throw new ResultsWriteError(options.outFile, error);
+  }
+  const writeBytes = options.writeSync ?? writeSync;
   const write = (line: RunLine) => {
     if (written.has(String(line.id))) return; // one line per id, whatever the events say
+    // A failed write cuts the file back to the line's start and throws ResultsWriteError: the
+    // id stays unwritten, and the next start collects it again from Redis.
+    const record = encodeRecord(line);
+    appendLine(out, record.json, options.outFile, writeBytes);
     written.add(String(line.id));
-    appendLine(out, JSON.stringify(line));
     done++;
-    if (!line.ok) failed++;
+    if (!record.ok) failed++;
     progress();
   };
 
@@ -83,7 +122,7 @@ export async function runBatchOnQueue(options: QueueBatchOptions): Promise<Queue
     await events.waitUntilReady(); // listening before the jobs start, so that no progress is missed
     const outstanding = new Map<string, RunEntry>();
     for (const e of pending) if (e.run) outstanding.set(runJobId(e.id, e.run), e);
-    await submit(queue, outstanding, options.retryFailed === true);
+    await submit(queue, outstanding, options.retryFailed === true, options.timeoutSeconds);
 
     const watch = new JobWatch(events, options.pollMs ?? 1000, options.signal);
     events.on('progress', ({ jobId, data }) => {
@@ -96,7 +135,7 @@ export async function runBatchOnQueue(options: QueueBatchOptions): Promise<Queue
       while (outstanding.size > 0 && !options.signal?.aborted) {
         const lost = await collect(queue, watch.due(outstanding), outstanding, write, options.onRunProgress);
         // A job Redis lost (no persistence, a flushed database) is added again: it has no line yet.
-        if (lost.length > 0) await addJobs(queue, lost, outstanding);
+        if (lost.length > 0) await addJobs(queue, lost, outstanding, options.timeoutSeconds);
         if (!noticed && Date.now() - started > NO_WORKER_NOTICE_MS) {
           noticed = true;
           // CLIENT LIST may be disabled on a managed Redis: then nothing is said.
@@ -121,11 +160,11 @@ export async function runBatchOnQueue(options: QueueBatchOptions): Promise<Queue
     closeSync(out);
     await Promise.allSettled([events.close(), queue.close()]);
   }
-  return { total: pending.length, done, failed, skipped, interrupted, outFile: options.outFile, removed };
+  return { total: pending.length, done, failed, skipped, interrupted, outFile: options.outFile, repaired, removed };
 }
 
 /** Adds the jobs not in Redis yet; with retryFailed, a job that failed for good is tried again. */
-async function submit(queue: Queue<RunJobData>, outstanding: Map<string, RunEntry>, retryFailed: boolean): Promise<void> {
+async function submit(queue: Queue<RunJobData>, outstanding: Map<string, RunEntry>, retryFailed: boolean, timeoutSeconds: number | undefined): Promise<void> {
   const ids = [...outstanding.keys()];
   const states = await Promise.all(ids.map((id) => queue.getJobState(id)));
   const fresh: string[] = [];
@@ -136,10 +175,10 @@ async function submit(queue: Queue<RunJobData>, outstanding: Map<string, RunEntr
       await job?.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
     }
   }
-  await addJobs(queue, fresh, outstanding);
+  await addJobs(queue, fresh, outstanding, timeoutSeconds);
 }
 
-async function addJobs(queue: Queue<RunJobData>, fresh: readonly string[], outstanding: Map<string, RunEntry>): Promise<void> {
+async function addJobs(queue: Queue<RunJobData>, fresh: readonly string[], outstanding: Map<string, RunEntry>, timeoutSeconds: number | undefined): Promise<void> {
   const version = acaVersion();
   for (let k = 0; k < fresh.length; k += 500) {
     await queue.addBulk(
@@ -147,7 +186,7 @@ async function addJobs(queue: Queue<RunJobData>, fresh: readonly string[], outst
         const e = outstanding.get(jobId)!;
         return {
           name: String(e.id),
-          data: { kind: 'run' as const, runId: e.id, run: e.run!, version },
+          data: { kind: 'run' as const, runId: e.id, run: e.run!, version, ...(timeoutSeconds === undefined ? {} : { timeoutSeconds }) },
           opts: { jobId, attempts: JOB_ATTEMPTS, removeOnComplete: false, removeOnFail: false },
         };
       }),

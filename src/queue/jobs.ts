@@ -9,8 +9,7 @@
  * A failure is stored by BullMQ as a message string; the worker writes it as `[CODE] message`
  * so that the result line keeps the error's code, as a local batch's does.
  */
-import type { RunSpec } from '../parallel/run-spec.ts';
-import type { ShardResult, ShardTask } from '../parallel/run-shard.ts';
+import type { RunSpec, ShardResult, ShardTask } from '../parallel/job-types.ts';
 
 /** Tries of a job: the first and one retry, as a local batch (pool.ts runTasks). */
 export const JOB_ATTEMPTS = 2;
@@ -19,6 +18,8 @@ export interface RunJobData {
   readonly kind: 'run';
   readonly runId: string | number;
   readonly run: RunSpec;
+  /** Time limit of a run without its own `timeoutSeconds` (`aca batch --timeout`). */
+  readonly timeoutSeconds?: number;
   /** aca-ode version of the submitter (version.ts). */
   readonly version: string;
 }

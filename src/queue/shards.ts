@@ -1,5 +1,6 @@
 /**
- * A batch gradient (or solve) whose shards run on queue workers: batchGradient(job, { queue }).
+ * A batch gradient (or solve) whose shards run on queue workers:
+ * batchGradient(job, { queue: queueShards({ url, name }) }).
  * Each shard of the job (batch.ts cutShards: a fixed size, whatever the workers) becomes a BullMQ
  * job; the results come back exactly (jobs.ts: Float64Arrays as their bytes) and batch.ts adds
  * them in shard order on this side, as for the local pool. So a queued gradient is bitwise the
@@ -11,7 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import { Job, Queue, QueueEvents } from 'bullmq';
 import { InterruptedError, WorkerFaultError } from '../parallel/errors.ts';
-import type { ShardResult, ShardTask } from '../parallel/run-shard.ts';
+import type { ShardResult, ShardRunner, ShardTask } from '../parallel/job-types.ts';
 import { queueName, redisOptions, type QueueTarget } from './connection.ts';
 import { canonicalJson } from './job-id.ts';
 import { decodeShardResult, errorOfFailedReason, JOB_ATTEMPTS, type ShardJobData } from './jobs.ts';
@@ -31,6 +32,11 @@ export interface QueueShardFailure {
   readonly index: number;
   readonly attempts: number;
   readonly error: WorkerFaultError;
+}
+
+/** The shards of a batchGradient / batchSolve on the queue's workers (BatchOptions.queue). */
+export function queueShards(target: QueueTarget, options: { pollMs?: number } = {}): ShardRunner {
+  return { runShards: (shards) => runShardsOnQueue(target, { ...shards, pollMs: options.pollMs }) };
 }
 
 /** Runs the shards on the queue's workers; resolves with the failure of the first shard that failed, if any. */

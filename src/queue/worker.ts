@@ -21,8 +21,7 @@
 import { DelayedError, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import { InterruptedError, type WorkerFaultError } from '../parallel/errors.ts';
 import { closePool, resolveWorkers, runTasks } from '../parallel/pool.ts';
-import type { RunProgress } from '../parallel/progress-port.ts';
-import type { WorkerTask } from '../parallel/worker-task.ts';
+import type { RunProgress, WorkerTask } from '../parallel/job-types.ts';
 import { queueName, redisOptions, type QueueTarget } from './connection.ts';
 import { encodeShardResult, failedReasonOf, type QueueJobData } from './jobs.ts';
 import { acaVersion } from './version.ts';
@@ -89,6 +88,12 @@ export function startQueueWorker(options: QueueWorkerOptions): QueueWorker {
         signal: stopping.signal,
         what: `job ${job.id}`,
         task: () => task,
+        // A run's own timeoutSeconds, else the batch's (--timeout); past it the run fails for good.
+        timeoutMs: () => {
+          if (data.kind !== 'run') return undefined;
+          const seconds = (data.run.timeoutSeconds as number | undefined) ?? data.timeoutSeconds;
+          return seconds === undefined ? undefined : seconds * 1000;
+        },
         onResult: (_i, value) => {
           result = value;
         },

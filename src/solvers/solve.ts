@@ -1,32 +1,49 @@
 /**
- * solve(field, y0, options): the forward solve, returning the states at the output times and the
- * solver's statistics.
+ * solve(field, y0, options): the forward solve, returning a solution object (solution.ts): the
+ * states at the output times (`times`, or `save` as times), at every accepted step
+ * (save: 'steps'), or a dense solution with at(t) (save: 'dense'), and the events that occurred.
  */
+import { InvalidArgumentError } from '../errors.ts';
 import type { Field } from '../fields/field.ts';
-import { Integrator, type SolveStats, type StepObserver } from './integrator.ts';
-import { resolveOptions, type SolveOptions } from './options.ts';
+import { checkEvents, EventLocator } from './events.ts';
+import { Integrator, type StepObserver } from './integrator.ts';
+import { resolveOptions, type ResolvedOptions, type SolveOptions } from './options.ts';
+import { makeSolution, StepRecorder, type Solution } from './solution.ts';
 
-export interface Solution {
-  /** The output times. */
-  readonly t: Float64Array;
-  /** States at the output times, row-major: y[k * dim + i] is component i at t[k]. */
-  readonly y: Float64Array;
-  readonly dim: number;
-  readonly method: string;
-  readonly stats: SolveStats;
-}
+export type { Solution } from './solution.ts';
 
 export function solve(field: Field, y0: ArrayLike<number>, options: SolveOptions, observer?: StepObserver): Solution {
   const resolved = resolveOptions(field, y0, options);
   const integrator = new Integrator(field, resolved);
+  const events = attachEvents(integrator, field, resolved, options);
+  // Without output times the solution keeps every step (as scipy's solve_ivp without t_eval).
+  const save = options.save ?? (options.times === undefined ? 'steps' : undefined);
+  const recorder = save === 'steps' || save === 'dense' ? new StepRecorder(field.dim, resolved.method, save === 'dense') : null;
+  integrator.recorder = recorder;
   integrator.run(y0, observer);
-  return {
-    t: resolved.times,
-    y: integrator.outputs,
-    dim: field.dim,
-    method: resolved.method.name,
-    stats: { ...integrator.stats },
-  };
+  const stats = { ...integrator.stats };
+  const records = events?.records.slice() ?? [];
+  const method = resolved.method.name;
+  if (recorder) return recorder.solution(method, stats, records, integrator.stopped);
+  // A terminal event may stop the solve before the last output times: keep those reached.
+  const n = integrator.outputsWritten;
+  const d = field.dim;
+  const t = n === resolved.times.length ? resolved.times : resolved.times.slice(0, n);
+  const y = n === resolved.times.length ? integrator.outputs : integrator.outputs.slice(0, n * d);
+  return makeSolution(t, y, d, method, stats, records, integrator.stopped, null);
+}
+
+/** Sets up the solve's events on the integrator (none: null). Shared with gradients/gradient.ts. */
+export function attachEvents(integrator: Integrator, field: Field, resolved: ResolvedOptions, options: SolveOptions): EventLocator | null {
+  if (options.events === undefined || options.events.length === 0) return null;
+  const events = checkEvents(options.events, field);
+  const samples = options.eventSamples ?? 4;
+  if (!Number.isInteger(samples) || samples < 1) {
+    throw new InvalidArgumentError('eventSamples', samples, 'a positive integer (points per step where events are sampled)');
+  }
+  const locator = new EventLocator(events, field.dim, resolved.params, resolved.method, samples);
+  integrator.events = locator;
+  return locator;
 }
 
 /** The state at output k as a fresh array (convenience for tests and tables). */

@@ -54,7 +54,9 @@ describe('the same spec on every path', () => {
     expect(Object.keys(library.gradient)).toEqual(['initial.y', 'params.a', 'params.b', 'params.d']);
 
     aca(['grad', 'lv.yaml', '--out', 'grad.json']);
-    const cli = JSON.parse(readFileSync(join(dir, 'grad.json'), 'utf8'));
+    // The command's document adds its format key (docs/formats.md) to the library's report.
+    const { format, ...cli } = JSON.parse(readFileSync(join(dir, 'grad.json'), 'utf8'));
+    expect(format).toBe('aca-ode/gradient@1');
 
     writeFileSync(join(dir, 'runs.jsonl'), JSON.stringify({ id: 'g', kind: 'grad', spec: 'lv.yaml' }) + '\n');
     aca(['batch', 'runs.jsonl', '--out', 'results.jsonl', '--workers', '1']);

@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { BatchProgressView, describeProgress } from '../../src/cli/batch-progress.ts';
 import { runBatchFile, type RunLine } from '../../src/parallel/batch-runs.ts';
 import { closePool } from '../../src/parallel/pool.ts';
-import type { RunProgress } from '../../src/parallel/progress-port.ts';
+import type { RunProgress } from '../../src/parallel/job-types.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'aca-progress-'));
 afterAll(async () => {

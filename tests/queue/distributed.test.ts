@@ -19,13 +19,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { batchGradient } from '../../src/parallel/batch.ts';
 import { runBatchFile, type RunLine } from '../../src/parallel/batch-runs.ts';
 import { closePool } from '../../src/parallel/pool.ts';
-import type { RunProgress } from '../../src/parallel/progress-port.ts';
+import type { RunProgress } from '../../src/parallel/job-types.ts';
 import { runSpec } from '../../src/parallel/run-spec.ts';
+import { installBuiltinRunKinds } from '../../src/runs/builtin.ts';
 import { runBatchOnQueue } from '../../src/queue/collector.ts';
+import { queueShards } from '../../src/queue/shards.ts';
 import { redisOptions, redisUnreachable } from '../../src/queue/connection.ts';
 import { runJobId } from '../../src/queue/job-id.ts';
 import { figureEightJob } from '../parallel/helpers/jobs.ts';
 import { ACA, freePort, PrivateRedis, REDIS_URL, removeQueue, startWorker, stopWorker, testQueueName, type ChildWorker } from './helpers.ts';
+
+installBuiltinRunKinds(); // runSpec in this thread, for the clean results
 
 const unreachable = await redisUnreachable(REDIS_URL, 2000);
 const required = process.env.ACA_REQUIRE_REDIS === '1';
@@ -173,7 +177,7 @@ describe.skipIf(unreachable !== null)('aca batch --queue', () => {
   it('runs a batch gradient shard by shard on the workers, bitwise equal to the local pool', async () => {
     const job = figureEightJob(200, { seed: 77, tEnd: 2, outputs: 3 });
     const local = await batchGradient(job, { workers: 2, inline: false, shardSize: 32 });
-    const queued = await batchGradient(job, { queue: { url: REDIS_URL, name: main }, shardSize: 32 });
+    const queued = await batchGradient(job, { queue: queueShards({ url: REDIS_URL, name: main }), shardSize: 32 });
     expect(queued.stats.shards).toBe(7);
     expect(Object.is(queued.loss, local.loss)).toBe(true);
     for (const key of ['losses', 'dy0', 'dp'] as const) {

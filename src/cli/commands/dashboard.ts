@@ -14,7 +14,9 @@ Options:
       --queue URL        the Redis server (required)
       --queue-name Q     the queue's name (default ${DEFAULT_QUEUE_NAME})
   -p, --port P           the port (default 3000)
-  -h, --help             this help`;
+  -h, --help             this help
+
+Exit codes: 0 stopped (Ctrl-C or SIGTERM), 1 failure while running, 2 bad input (options, a Redis that does not answer).`;
 
 export const dashboard: Command = {
   name: 'dashboard',

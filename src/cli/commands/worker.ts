@@ -26,7 +26,9 @@ Options:
 
 A worker refuses (and leaves in the queue) jobs submitted by another aca-ode version.
 Run specs and data named by path must be at the same path on every worker's machine
-(a shared file system), or be given inline in the runs file.`;
+(a shared file system), or be given inline in the runs file.
+
+Exit codes: 0 stopped (Ctrl-C or SIGTERM), 1 failure while running, 2 bad input (options, a Redis that does not answer).`;
 
 export const worker: Command = {
   name: 'worker',

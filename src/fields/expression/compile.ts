@@ -9,6 +9,7 @@
 import type { Field } from '../field.ts';
 import { generateFunction, type Output } from './codegen.ts';
 import { buildGraph } from './derivative.ts';
+import { ModelError } from './errors.ts';
 import { parseModel, type ExpressionModel } from './parse.ts';
 
 export interface ExpressionField extends Field {
@@ -23,7 +24,14 @@ export interface ExpressionField extends Field {
 
 export function expressionField(model: ExpressionModel): ExpressionField {
   const parsed = parseModel(model);
-  const graph = buildGraph(parsed);
+  let graph: ReturnType<typeof buildGraph>;
+  try {
+    graph = buildGraph(parsed);
+  } catch (error) {
+    // parse.ts bounds the depth, so this is a backstop: the passes recurse over the DAG.
+    if (error instanceof RangeError) throw new ModelError('equations', `too deeply nested to compile (${error.message})`);
+    throw error;
+  }
   const fCode = generateFunction<ExpressionField['f']>(
     ['t', 'y', 'p', 'out'],
     graph.f.map((node, i): Output => ({ target: `out[${i}]`, op: '=', node })),

@@ -30,11 +30,13 @@ export interface FieldGraph {
   readonly vjpY: readonly Node[];
   /** (a^T df/dp)_j, one per parameter. */
   readonly vjpP: readonly Node[];
+  /** a^T df/dt, when asked for (buildGraph's withTime; events and resets, spec/events.ts). */
+  readonly vjpT: Node;
   /** Definition names by node id, to name the generated locals after the model's helpers. */
   readonly definitionNames: ReadonlyMap<number, string>;
 }
 
-export function buildGraph(model: ParsedModel): FieldGraph {
+export function buildGraph(model: ParsedModel, withTime = false): FieldGraph {
   const dag = new Dag();
   const values = new Map<string, Node>([
     ['t', dag.input('t')],
@@ -61,7 +63,7 @@ export function buildGraph(model: ParsedModel): FieldGraph {
   // Reverse accumulation (module comment).
   const differentiable = (name: string) => {
     const kind = model.kinds.get(name);
-    return kind === 'state' || kind === 'param' || kind === 'definition';
+    return kind === 'state' || kind === 'param' || kind === 'definition' || (withTime && kind === 'time');
   };
   const adjoints = new Map<string, Node>();
   const accumulate = (cotangent: Node, expression: ParsedExpression) => {
@@ -80,7 +82,8 @@ export function buildGraph(model: ParsedModel): FieldGraph {
   }
   const vjpY = model.states.map((name) => adjoints.get(name) ?? dag.zero);
   const vjpP = model.params.map((name) => adjoints.get(name) ?? dag.zero);
-  return { dag, f, vjpY, vjpP, definitionNames };
+  const vjpT = adjoints.get('t') ?? dag.zero;
+  return { dag, f, vjpY, vjpP, vjpT, definitionNames };
 }
 
 function partialDerivative(node: MathNode, name: string): MathNode {
