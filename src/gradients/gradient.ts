@@ -16,6 +16,7 @@ import type { GradientMethod } from './method.ts';
 import { naive } from './naive.ts';
 import { DEFAULT_GRADIENT, GRADIENT_METHODS, type GradientMethodName, type GradientSettings } from './settings.ts';
 import type { GradientOptions, GradientResult } from './types.ts';
+import { gradientBackend, wasmGradient } from '../wasm/gradient.ts';
 
 const METHODS: { readonly [M in GradientMethodName]: GradientMethod } = {
   aca: aca as GradientMethod,
@@ -29,6 +30,8 @@ export function gradient(field: Field, y0: ArrayLike<number>, options: GradientO
   const settings = options.gradient ?? DEFAULT_GRADIENT;
   const method = gradientMethod(settings, 'gradient');
   const opts = resolveOptions(field, y0, options);
+  const backend = gradientBackend(field, opts, options.backend, settings);
+  if (backend.backend === 'wasm') return wasmGradient(field, y0, options, opts);
   const start = Float64Array.from(y0);
   const pass = method.start({ field, y0: start, options: opts }, settings);
 
@@ -65,6 +68,8 @@ export function gradient(field: Field, y0: ArrayLike<number>, options: GradientO
       checkpoints: back.checkpoints,
       checkpointBytes: back.checkpointBytes,
       peakBytes: back.peakBytes,
+      backend: 'js',
+      ...(backend.reason ? { backendReason: backend.reason } : {}),
     },
   };
 }

@@ -127,6 +127,7 @@ export class WasmSolver {
     const y = mem.subarray(L.Y / 8, L.Y / 8 + d);
     y.set(y0);
     const stats = { accepted: 0, rejected: 0, fEvals: 0 };
+    mem[H.CHECKPOINTS] = 0;
     // Outputs at t0 (integrator.ts emitOutputsAtStart).
     const t0 = options.t0;
     let next = 0;
