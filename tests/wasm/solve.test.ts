@@ -97,7 +97,7 @@ describe('WebAssembly solve: the same typed errors', () => {
   it('maxSteps', () => sameError(P.field, P.y0, { ...base, maxSteps: 17 }, MaxStepsExceededError));
   it('step size underflow (minStep)', () => sameError(P.field, P.y0, { ...base, minStep: 0.05, rtol: 1e-12, atol: 1e-12 }, StepSizeUnderflowError));
   it('a blow-up: y\' = y^2 from 1 reaches a non-finite state or an underflow, the same in both', () => {
-    const blow = expressionField({ states: ['y'], equations: { y: 'y^2' } });
+    const blow = expressionField({ states: ['y'], params: [], equations: { y: 'y^2' } });
     const outcome = (backend: 'js' | 'wasm') => {
       try {
         solve(blow, [1], { times: [0, 2], backend });
@@ -110,7 +110,7 @@ describe('WebAssembly solve: the same typed errors', () => {
     expect(outcome('js')).not.toBe('no error');
   });
   it('a non-finite derivative', () => {
-    const bad = expressionField({ states: ['y'], equations: { y: 'log(y - 2)' } });
+    const bad = expressionField({ states: ['y'], params: [], equations: { y: 'log(y - 2)' } });
     sameError(bad, [1], { times: [0, 1] }, NonFiniteError);
   });
 });
