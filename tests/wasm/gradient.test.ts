@@ -91,3 +91,18 @@ describe('gradient back end selection', () => {
     expect(() => gradient(P.field, P.y0, { ...base, backend: 'wasm', gradient: { method: 'naive' } })).toThrow(InvalidArgumentError);
   });
 });
+
+describe('the N-body field (3-D): ACA in WebAssembly = ACA in TypeScript', () => {
+  it('figure-eight and a random 6-body cluster', async () => {
+    const { nbodyField } = await import('../../src/fields/nbody.ts');
+    const { figureEight, squaredPositions } = await import('../helpers/problems.ts');
+    const P = figureEight();
+    expectSameGradient(P.field, P.y0, { times: P.observation_times, params: P.masses, loss: squaredPositions, rtol: 1e-8, atol: 1e-8 });
+    const rng = createRng(6);
+    const n = 6;
+    const field = nbodyField({ bodies: n, G: 1.1, velocityScale: 0.9 });
+    const y0 = [...Array.from({ length: 3 * n }, () => rng.uniform(-3, 3)), ...Array.from({ length: 3 * n }, () => rng.uniform(-0.3, 0.3))];
+    const masses = Array.from({ length: n }, () => rng.uniform(0.5, 1.5));
+    expectSameGradient(field, y0, { times: [0, 0.4, 1], params: masses, loss: sumSquares, rtol: 1e-7, atol: 1e-7 });
+  });
+});

@@ -134,3 +134,20 @@ describe('back end selection', () => {
     expect(() => solve(P.field, P.y0, { times: P.times, params: P.params, backend: 'fast' as never })).toThrow(/backend/);
   });
 });
+
+describe('the N-body field (3-D) in WebAssembly: a loop over pairs, bitwise the JavaScript field', () => {
+  it('figure-eight and a random 10-body cluster: same steps and outputs as TypeScript', async () => {
+    const { nbodyField } = await import('../../src/fields/nbody.ts');
+    const { figureEight } = await import('../helpers/problems.ts');
+    const P = figureEight();
+    const times = [0, P.period / 3, P.period];
+    expectSame(P.field, P.y0, { times, params: P.masses, rtol: 1e-8, atol: 1e-8 });
+    const rng = createRng(10);
+    const n = 10;
+    const field = nbodyField({ bodies: n, G: 0.7, velocityScale: 1.3 });
+    const y0 = [...Array.from({ length: 3 * n }, () => rng.uniform(-3, 3)), ...Array.from({ length: 3 * n }, () => rng.uniform(-0.3, 0.3))];
+    const masses = Array.from({ length: n }, () => rng.uniform(0.5, 1.5));
+    const { js } = expectSame(field, y0, { times: [0, 0.5, 1], params: masses, method: 'tsit5', rtol: 1e-7, atol: 1e-7 });
+    expect(js.stats.accepted).toBeGreaterThan(5);
+  });
+});
