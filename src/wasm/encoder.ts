@@ -11,8 +11,37 @@ export const I64 = 0x7e;
 export const F64 = 0x7c;
 export type ValType = typeof I32 | typeof I64 | typeof F64;
 
+/** A growable byte buffer (a number[] per byte costs a GC-heavy millisecond per module). */
+export class Bytes {
+  buf = new Uint8Array(256);
+  length = 0;
+
+  push(b: number): void {
+    if (this.length === this.buf.length) {
+      const bigger = new Uint8Array(2 * this.buf.length);
+      bigger.set(this.buf);
+      this.buf = bigger;
+    }
+    this.buf[this.length++] = b;
+  }
+
+  append(other: Bytes): void {
+    while (this.length + other.length > this.buf.length) {
+      const bigger = new Uint8Array(2 * this.buf.length);
+      bigger.set(this.buf.subarray(0, this.length));
+      this.buf = bigger;
+    }
+    this.buf.set(other.buf.subarray(0, other.length), this.length);
+    this.length += other.length;
+  }
+
+  bytes(): Uint8Array {
+    return this.buf.slice(0, this.length);
+  }
+}
+
 /** Unsigned LEB128. */
-function uleb(out: number[], v: number): void {
+function uleb(out: Bytes, v: number): void {
   do {
     let byte = v & 0x7f;
     v = Math.floor(v / 128);
@@ -22,13 +51,28 @@ function uleb(out: number[], v: number): void {
 }
 
 /** Signed LEB128 of a 64-bit integer (bigint covers i32 and i64). */
-function sleb(out: number[], value: bigint): void {
+function sleb(out: Bytes, value: bigint): void {
   let v = value;
   for (;;) {
     const byte = Number(v & 0x7fn);
     v >>= 7n;
     const signBit = (byte & 0x40) !== 0;
     if ((v === 0n && !signBit) || (v === -1n && signBit)) {
+      out.push(byte);
+      return;
+    }
+    out.push(byte | 0x80);
+  }
+}
+
+/** Signed LEB128 of an integer that is exact as a number (i32 immediates), without bigint. */
+function slebNumber(out: Bytes, value: number): void {
+  let v = value;
+  for (;;) {
+    const byte = v & 0x7f;
+    v = Math.floor(v / 128);
+    const signBit = (byte & 0x40) !== 0;
+    if ((v === 0 && !signBit) || (v === -1 && signBit)) {
       out.push(byte);
       return;
     }
@@ -45,7 +89,7 @@ const f64Bytes = new Uint8Array(f64Scratch.buffer);
  * reports mistakes when the module is compiled).
  */
 export class Body {
-  readonly code: number[] = [];
+  readonly code = new Bytes();
   private readonly localTypes: ValType[] = [];
 
   constructor(readonly params: readonly ValType[], readonly results: readonly ValType[]) {}
@@ -60,8 +104,8 @@ export class Body {
   }
 
   /** The encoded body: local declarations (run-length by type), code, `end`. */
-  encode(): number[] {
-    const out: number[] = [];
+  encode(): Bytes {
+    const out = new Bytes();
     const groups: [number, ValType][] = [];
     for (const t of this.localTypes) {
       const last = groups[groups.length - 1];
@@ -73,13 +117,14 @@ export class Body {
       uleb(out, n);
       out.push(t);
     }
-    for (const b of this.code) out.push(b);
+    out.append(this.code);
     out.push(0x0b);
     return out;
   }
 
-  private op(...bytes: number[]): this {
-    for (const b of bytes) this.code.push(b);
+  private op(a: number, b?: number): this {
+    this.code.push(a);
+    if (b !== undefined) this.code.push(b);
     return this;
   }
 
@@ -109,7 +154,7 @@ export class Body {
   memoryGrow(): this { return this.op(0x40, 0x00); }
 
   // Constants.
-  i32(v: number): this { this.op(0x41); sleb(this.code, BigInt(v | 0)); return this; }
+  i32(v: number): this { this.op(0x41); slebNumber(this.code, v | 0); return this; }
   i64(v: bigint): this { this.op(0x42); sleb(this.code, BigInt.asIntN(64, v)); return this; }
   f64(v: number): this {
     this.op(0x44);
@@ -221,31 +266,32 @@ export class ModuleBuilder {
     const importTypes = this.imports.map((f) => typeOf(f.params, f.results));
     const bodyTypes = this.bodies.map((b) => typeOf(b.params, b.results));
 
-    const out: number[] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
-    const section = (id: number, content: number[]) => {
+    const out = new Bytes();
+    for (const b of [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]) out.push(b);
+    const section = (id: number, content: Bytes) => {
       out.push(id);
       uleb(out, content.length);
-      for (const b of content) out.push(b);
+      out.append(content);
     };
-    const name = (buf: number[], s: string) => {
+    const name = (buf: Bytes, s: string) => {
       const bytes = new TextEncoder().encode(s);
       uleb(buf, bytes.length);
       for (const b of bytes) buf.push(b);
     };
 
-    const typeSec: number[] = [];
+    const typeSec = new Bytes();
     uleb(typeSec, types.length);
     for (const key of types) {
       const [ps, rs] = key.split(':').map((part) => (part === '' ? [] : part.split(',').map(Number)));
       typeSec.push(0x60);
       uleb(typeSec, ps.length);
-      typeSec.push(...ps);
+      for (const t of ps) typeSec.push(t);
       uleb(typeSec, rs.length);
-      typeSec.push(...rs);
+      for (const t of rs) typeSec.push(t);
     }
     section(1, typeSec);
 
-    const importSec: number[] = [];
+    const importSec = new Bytes();
     uleb(importSec, this.imports.length);
     this.imports.forEach((f, k) => {
       name(importSec, f.module);
@@ -255,19 +301,22 @@ export class ModuleBuilder {
     });
     section(2, importSec);
 
-    const funcSec: number[] = [];
+    const funcSec = new Bytes();
     uleb(funcSec, this.bodies.length);
     for (const t of bodyTypes) uleb(funcSec, t);
     section(3, funcSec);
 
-    const memSec: number[] = [1, 0x00];
+    const memSec = new Bytes();
+    memSec.push(1);
+    memSec.push(0x00);
     uleb(memSec, initialPages);
     section(5, memSec);
 
-    const exportSec: number[] = [];
+    const exportSec = new Bytes();
     uleb(exportSec, this.exports.length + 1);
     name(exportSec, 'memory');
-    exportSec.push(0x02, 0x00);
+    exportSec.push(0x02);
+    exportSec.push(0x00);
     for (const e of this.exports) {
       name(exportSec, e.name);
       exportSec.push(0x00);
@@ -275,14 +324,14 @@ export class ModuleBuilder {
     }
     section(7, exportSec);
 
-    const codeSec: number[] = [];
+    const codeSec = new Bytes();
     uleb(codeSec, this.bodies.length);
     for (const body of this.bodies) {
       const encoded = body.encode();
       uleb(codeSec, encoded.length);
-      for (const b of encoded) codeSec.push(b);
+      codeSec.append(encoded);
     }
     section(10, codeSec);
-    return Uint8Array.from(out);
+    return out.bytes();
   }
 }
