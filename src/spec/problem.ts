@@ -349,6 +349,7 @@ function solverSettings(spec: Spec, dim: number, issues: SpecIssue[]): SolverSet
     firstStep: solver.firstStep,
     maxStep: solver.maxStep,
     controller: solver.controller,
+    backend: solver.backend,
   });
 }
 

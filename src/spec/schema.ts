@@ -292,6 +292,8 @@ const SolverSchema = strict({
   firstStep: z.number().positive().optional(),
   maxStep: z.number().positive().optional(),
   controller: z.enum(['integral', 'pi']).optional(),
+  /** 'auto' (default), 'js' or 'wasm': the solver's back end (src/wasm/, docs/wasm.md). */
+  backend: z.enum(['auto', 'js', 'wasm']).optional(),
 });
 export type SolverSpec = z.output<typeof SolverSchema>;
 
