@@ -69,6 +69,12 @@ export class WasmSolver {
   readonly memory: WasmMemory;
   private readonly solveFn: () => void;
   private readonly backwardFn: (() => void) | null;
+  /**
+   * Set by a gradient between its forward solve and its backward sweep, while the checkpoints
+   * live in this module's memory: a solve of the same field meanwhile (say, from inside the loss)
+   * gets a module of its own instead of overwriting them.
+   */
+  busy = false;
   /** Milliseconds spent generating the bytes and compiling them (paid once per field and method). */
   readonly buildMs: number;
   readonly bytes: number;
@@ -257,6 +263,7 @@ export function wasmSolver(field: Field, method: PreparedMethod, withVjp: boolea
   let byMethod = cache.get(field);
   if (!byMethod) cache.set(field, (byMethod = new Map()));
   const cached = byMethod.get(method.name);
+  if (cached?.busy) return new WasmSolver(field, method, withVjp);
   if (cached && (cached.hasBackward || !withVjp)) return cached;
   // A field with a VJP gets backward() from the start: one build serves solves and gradients.
   const solver = new WasmSolver(field, method, withVjp || field.wasm!.emitVjp !== undefined);

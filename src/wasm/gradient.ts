@@ -11,7 +11,7 @@ import type { GradientSettings } from '../gradients/settings.ts';
 import type { GradientOptions, GradientResult } from '../gradients/types.ts';
 import type { ResolvedOptions } from '../solvers/options.ts';
 import { InvalidArgumentError } from '../errors.ts';
-import { BACKENDS, chooseBackend, wasmSolver, type BackendChoice } from './backend.ts';
+import { BACKENDS, chooseBackend, wasmSolver, type BackendChoice, type WasmForward } from './backend.ts';
 
 /** The back end for a gradient: WebAssembly only for ACA with its default settings. */
 export function gradientBackend(
@@ -35,14 +35,23 @@ export function gradientBackend(
 export function wasmGradient(field: Field, y0: ArrayLike<number>, options: GradientOptions, opts: ResolvedOptions): GradientResult {
   const solver = wasmSolver(field, opts.method, true);
   const start = Float64Array.from(y0);
-  const forward = solver.solve(opts, start, true);
-  const { outputs } = forward;
   const times = opts.times;
-  const g = new Float64Array(outputs.length);
-  const loss = evaluateLoss(options.loss, outputs, times, g);
   const dy0 = new Float64Array(field.dim);
   const dp = new Float64Array(field.nParams);
-  const { vjpEvals } = solver.backward(forward, g, dy0, dp);
+  let forward: WasmForward;
+  let loss: number;
+  let g: Float64Array;
+  let vjpEvals: number;
+  solver.busy = true;
+  try {
+    forward = solver.solve(opts, start, true);
+    g = new Float64Array(forward.outputs.length);
+    loss = evaluateLoss(options.loss, forward.outputs, times, g);
+    ({ vjpEvals } = solver.backward(forward, g, dy0, dp));
+  } finally {
+    solver.busy = false;
+  }
+  const { outputs } = forward;
   const { dt0, dt1 } = endTimeDerivatives(field, opts.t0, start, opts.params, dy0, times, outputs, g);
   const fwd = { ...forward.stats };
   const checkpoints = forward.checkpoints;

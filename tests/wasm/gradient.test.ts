@@ -106,3 +106,30 @@ describe('the N-body field (3-D): ACA in WebAssembly = ACA in TypeScript', () =>
     expectSameGradient(field, y0, { times: [0, 0.4, 1], params: masses, loss: sumSquares, rtol: 1e-7, atol: 1e-7 });
   });
 });
+
+describe('WebAssembly ACA: memory and re-entry', () => {
+  it('thousands of checkpoints (the module grows its memory while recording): still bitwise', () => {
+    const P = figureEightModel();
+    const times = [0, 5 * P.period];
+    const { wasm } = expectSameGradient(P.field, P.y0, { times, params: P.params, loss: sumSquares, rtol: 1e-11, atol: 1e-11 });
+    expect(wasm.stats.checkpoints).toBeGreaterThan(2000);
+    expect(wasm.stats.peakBytes).toBeGreaterThan(wasm.stats.checkpointBytes);
+  });
+  it('a loss that solves the same field meanwhile does not disturb the checkpoints', async () => {
+    const { solve } = await import('../../src/solvers/solve.ts');
+    const P = lotkaVolterraModel();
+    const plain = gradient(P.field, P.y0, { times: P.times, params: P.params, loss: lvLoss });
+    const reentrant = gradient(P.field, P.y0, {
+      times: P.times,
+      params: P.params,
+      loss: (y, t, g) => {
+        const other = solve(P.field, [2, 2], { times: [0, 3, 7], params: P.params, backend: 'wasm' });
+        expect(other.stats.backend).toBe('wasm');
+        return lvLoss(y, t, g);
+      },
+    });
+    expect(reentrant.stats.backend).toBe('wasm');
+    bitwise('dp', plain.dp, reentrant.dp);
+    bitwise('dy0', plain.dy0, reentrant.dy0);
+  });
+});

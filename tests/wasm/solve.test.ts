@@ -151,3 +151,15 @@ describe('the N-body field (3-D) in WebAssembly: a loop over pairs, bitwise the 
     expect(js.stats.accepted).toBeGreaterThan(5);
   });
 });
+
+describe('module cache', () => {
+  it('one module per field object and method, reused by later solves', async () => {
+    const { wasmSolver } = await import('../../src/wasm/backend.ts');
+    const { getMethod } = await import('../../src/solvers/methods.ts');
+    const P = lotkaVolterraModel();
+    const a = wasmSolver(P.field, getMethod('dopri5'), false);
+    expect(wasmSolver(P.field, getMethod('dopri5'), true)).toBe(a); // built with backward() already
+    expect(wasmSolver(P.field, getMethod('tsit5'), false)).not.toBe(a);
+    expect(a.bytes).toBeGreaterThan(1000);
+  });
+});
