@@ -9,7 +9,8 @@
 export const I32 = 0x7f;
 export const I64 = 0x7e;
 export const F64 = 0x7c;
-export type ValType = typeof I32 | typeof I64 | typeof F64;
+export const V128 = 0x7b;
+export type ValType = typeof I32 | typeof I64 | typeof F64 | typeof V128;
 
 /** A growable byte buffer (a number[] per byte costs a GC-heavy millisecond per module). */
 export class Bytes {
@@ -207,6 +208,15 @@ export class Body {
   f64Div(): this { return this.op(0xa3); }
   f64Min(): this { return this.op(0xa4); }
   f64Max(): this { return this.op(0xa5); }
+
+  // 128-bit SIMD (fixed-width SIMD proposal, standard since 2021): two f64 lanes, each lane
+  // rounded exactly as the scalar instruction would round it.
+  private simd(op: number): this { this.code.push(0xfd); uleb(this.code, op); return this; }
+  v128Load(offset = 0): this { this.simd(0x00); this.code.push(3); uleb(this.code, offset); return this; }
+  v128Store(offset = 0): this { this.simd(0x0b); this.code.push(3); uleb(this.code, offset); return this; }
+  f64x2Splat(): this { return this.simd(0x14); }
+  f64x2Add(): this { return this.simd(0xf0); }
+  f64x2Mul(): this { return this.simd(0xf2); }
 
   // Conversions.
   i32WrapI64(): this { return this.op(0xa7); }

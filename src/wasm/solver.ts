@@ -15,7 +15,7 @@
  * as a status in the header (layout.ts), raised as the errors of errors.ts by the driver.
  */
 import type { PreparedMethod } from '../solvers/methods.ts';
-import { Body, F64, I32, ModuleBuilder } from './encoder.ts';
+import { Body, F64, I32, ModuleBuilder, V128 } from './encoder.ts';
 import { F_PARAMS, VJP_PARAMS, type WasmFieldSource } from './field-source.ts';
 import { H, Status, type Layout } from './layout.ts';
 import { emitPow } from './pow.ts';
@@ -127,6 +127,40 @@ class Emitter {
     b.f64Store('fixed' in v ? v.fixed : 0);
   }
 
+  /** Two lanes at component i (v128). */
+  protected load2(v: Vec): Body {
+    const b = this.b;
+    if ('fixed' in v) return b.get(this.i).v128Load(v.fixed);
+    return b.get(v.ptr).get(this.i).i32Add().v128Load(0);
+  }
+
+  protected store2(v: Vec, value: () => void): void {
+    const b = this.b;
+    if ('fixed' in v) b.get(this.i);
+    else b.get(v.ptr).get(this.i).i32Add();
+    value();
+    b.v128Store('fixed' in v ? v.fixed : 0);
+  }
+
+  /**
+   * The component loop two lanes at a time (f64x2), then the last component alone when d is odd:
+   * body2() handles lanes i, i+1, body1() component i. Each lane rounds as the scalar code does,
+   * so the results are those of forEach(body1).
+   */
+  protected forEach2(body2: () => void, body1: () => void): void {
+    const b = this.b;
+    if (this.L.d < 2) {
+      this.forEach(body1);
+      return;
+    }
+    b.i32(0).set(this.i);
+    b.loop();
+    body2();
+    b.get(this.i).i32(16).i32Add().tee(this.i).i32(this.n8 - 16).i32LeS().brIf(0);
+    b.end();
+    if (this.L.d % 2 === 1) body1(); // i = 8 (d - 1) here
+  }
+
   /** for (i = 0; i < 8 d; i += 8) body()  (d >= 1, so a do-while). */
   protected forEach(body: () => void): void {
     const b = this.b;
@@ -151,6 +185,7 @@ class SolveEmitter extends Emitter {
     yP: 0, ynP: 0, k0P: 0, kLP: 0, ckPtr: 0, ckBase: 0, timesP: 0, outP: 0, oStepP: 0, oThetaP: 0, k: 0, rowP: 0, tmp: 0, idx: 0,
   };
   private readonly weights: number[] = [];
+  private readonly weights2: number[] = [];
   private readonly denseW: number[] = [];
 
   constructor(
@@ -168,6 +203,7 @@ class SolveEmitter extends Emitter {
     for (const name of i32) this.L_[name] = b.local(I32);
     const maxTerms = Math.max(method.eCol.length, ...Array.from({ length: method.stages }, (_, j) => method.aStart[j + 1] - method.aStart[j]));
     for (let k = 0; k < maxTerms; k++) this.weights.push(b.local(F64));
+    for (let k = 0; k < maxTerms; k++) this.weights2.push(b.local(V128));
     for (let j = 0; j < method.denseStages; j++) this.denseW.push(b.local(F64));
   }
 
@@ -348,17 +384,30 @@ class SolveEmitter extends Emitter {
     const v = this.L_;
     const k0 = method.aStart[j];
     const k1 = method.aStart[j + 1];
-    for (let k = k0; k < k1; k++) b.get(v.hs).f64(method.aVal[k]).f64Mul().set(this.weights[k - k0]);
-    this.forEach(() => {
-      this.store(dest, () => {
-        this.load({ ptr: v.yP });
-        for (let k = k0; k < k1; k++) {
-          b.get(this.weights[k - k0]);
-          this.load(this.K(method.aCol[k]));
-          b.f64Mul().f64Add();
-        }
-      });
-    });
+    for (let k = k0; k < k1; k++) {
+      b.get(v.hs).f64(method.aVal[k]).f64Mul().tee(this.weights[k - k0]);
+      b.f64x2Splat().set(this.weights2[k - k0]);
+    }
+    this.forEach2(
+      () =>
+        this.store2(dest, () => {
+          this.load2({ ptr: v.yP });
+          for (let k = k0; k < k1; k++) {
+            b.get(this.weights2[k - k0]);
+            this.load2(this.K(method.aCol[k]));
+            b.f64x2Mul().f64x2Add();
+          }
+        }),
+      () =>
+        this.store(dest, () => {
+          this.load({ ptr: v.yP });
+          for (let k = k0; k < k1; k++) {
+            b.get(this.weights[k - k0]);
+            this.load(this.K(method.aCol[k]));
+            b.f64Mul().f64Add();
+          }
+        }),
+    );
   }
 
   /** err = sqrt(sum_i (e_i / (atol_i + rtol_i max(|y_i|, |yNew_i|)))^2 / d), probe = sum yNew. */
