@@ -45,6 +45,9 @@ export {
   type NaiveSettings,
 } from './gradients/settings.ts';
 export type { GradientOptions, GradientResult, GradientStats } from './gradients/types.ts';
+export type { GradientAccuracy, GradientDiagnostics } from './gradients/types.ts';
+export { DEFAULT_TOLERANCE_FACTOR, DEFAULT_MAX_REFINEMENTS } from './gradients/gradient.ts';
+export { DEFAULT_MAX_DRIFT } from './gradients/adjoint.ts';
 export { fieldDerivatives, type FieldDerivatives } from './fields/derivatives.ts';
 export { squaredError, type Loss, type SquaredErrorOptions } from './losses/loss.ts';
 export {

@@ -64,6 +64,10 @@ export interface GradientReport {
   readonly dy0: Record<string, number>;
   readonly dp: Record<string, number>;
   readonly stats: GradientResult['stats'];
+  /** ACA with `accuracy`: the error estimate (docs/gradient-accuracy.md). */
+  readonly accuracy?: GradientResult['accuracy'];
+  /** The adjoint: its reconstruction drift. */
+  readonly diagnostics?: GradientResult['diagnostics'];
 }
 
 export function gradientReport(problem: Problem, evaluation: Evaluation): GradientReport {
@@ -76,5 +80,7 @@ export function gradientReport(problem: Problem, evaluation: Evaluation): Gradie
     dy0: Object.fromEntries(problem.stateNames.map((n, i) => [n, result.dy0[i]])),
     dp: Object.fromEntries(problem.paramNames.map((n, i) => [n, result.dp[i]])),
     stats: result.stats,
+    ...(result.accuracy ? { accuracy: result.accuracy } : {}),
+    ...(result.diagnostics ? { diagnostics: result.diagnostics } : {}),
   };
 }

@@ -8,11 +8,12 @@
  * outputs inside the step), and sweep the stages in reverse. The step sizes are constants, so the
  * result is the exact derivative of the discrete forward map with the accepted steps held fixed.
  */
-import { InvalidArgumentError } from '../errors.ts';
+import { InvalidArgumentError, NonFiniteGradientError } from '../errors.ts';
 import type { Integrator, StepRecord } from '../solvers/integrator.ts';
 import { denseWeights } from '../solvers/methods.ts';
 import { allocateStages, computeStages } from '../solvers/stepper.ts';
 import { CheckpointStore } from './checkpoints.ts';
+import { firstNonFinite } from './common.ts';
 import type { BackwardStats, ForwardProblem, GradientMethod, GradientPass } from './method.ts';
 import { checkKeys, type AcaSettings } from './settings.ts';
 import { StepAdjoint } from './step-adjoint.ts';
@@ -32,6 +33,7 @@ export const aca: GradientMethod<AcaSettings> = {
     if (limit !== undefined && !(typeof limit === 'number' && limit >= 0 && Number.isFinite(limit))) {
       throw new InvalidArgumentError(`${path}.keptStagesLimitBytes`, limit, 'a finite number of bytes >= 0');
     }
+    checkAccuracySettings(settings, path);
   },
   start(problem, settings) {
     return new AcaPass(problem, settings);
@@ -125,6 +127,7 @@ class AcaPass implements GradientPass {
         }
       }
       adj.sweep(field, t, h, Y, null, S, p, ybar, dp, false);
+      if (firstNonFinite(ybar) >= 0) throw nonFiniteAdjoint(ybar, t);
       a.set(ybar);
     }
     while (k >= 0) addRow(a, g, k--, d); // outputs at t0
@@ -143,6 +146,27 @@ class AcaPass implements GradientPass {
     };
     CheckpointStore.give(store);
     return stats;
+  }
+}
+
+/** The step whose VJPs first made the adjoint non-finite (one add per component per step). */
+function nonFiniteAdjoint(ybar: Float64Array, t: number): NonFiniteGradientError {
+  const i = firstNonFinite(ybar);
+  const hint = "the field's VJP produced it, e.g. a 0/0 such as abs(x)/x at x = 0";
+  return new NonFiniteGradientError('adjoint dL/dy (VJP a^T df/dy)', t, i, ybar[i], hint);
+}
+
+/** toleranceFactor in (0, 1], accuracy in (0, 1), maxRefinements an integer in 1..10. */
+function checkAccuracySettings(settings: AcaSettings, path: string): void {
+  const { toleranceFactor: f, accuracy, maxRefinements: n } = settings;
+  if (f !== undefined && !(typeof f === 'number' && f > 0 && f <= 1)) {
+    throw new InvalidArgumentError(`${path}.toleranceFactor`, f, 'a number in (0, 1] (1: plain ACA at the solve tolerance)');
+  }
+  if (accuracy !== undefined && !(typeof accuracy === 'number' && accuracy > 0 && accuracy < 1)) {
+    throw new InvalidArgumentError(`${path}.accuracy`, accuracy, 'a relative accuracy in (0, 1), e.g. 1e-6');
+  }
+  if (n !== undefined && !(Number.isInteger(n) && n >= 1 && n <= 10)) {
+    throw new InvalidArgumentError(`${path}.maxRefinements`, n, 'an integer from 1 to 10');
   }
 }
 

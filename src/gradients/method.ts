@@ -10,6 +10,7 @@ import type { Field } from '../fields/field.ts';
 import type { Integrator, StepObserver } from '../solvers/integrator.ts';
 import type { ResolvedOptions } from '../solvers/options.ts';
 import type { GradientMethodName, GradientSettings } from './settings.ts';
+import type { GradientDiagnostics } from './types.ts';
 
 export interface GradientMethod<S extends GradientSettings = GradientSettings> {
   readonly name: GradientMethodName;
@@ -52,4 +53,6 @@ export interface BackwardStats {
   readonly peakBytes: number;
   /** ACA: the accepted steps (start times and signed sizes) the gradient is exact for. */
   readonly acceptedSteps?: { readonly t: Float64Array; readonly h: Float64Array };
+  /** What the method measured about itself (the adjoint's drift). */
+  readonly diagnostics?: GradientDiagnostics;
 }

@@ -53,4 +53,28 @@ export interface GradientResult {
   readonly stats: GradientStats;
   /** ACA only: the accepted steps (start times and signed sizes) the gradient is exact for. */
   readonly acceptedSteps?: { readonly t: Float64Array; readonly h: Float64Array };
+  /** With AcaSettings.accuracy: the estimate of the gradient's relative error and its cost. */
+  readonly accuracy?: GradientAccuracy;
+  /** What a method measured about itself (the adjoint: its reconstruction drift). */
+  readonly diagnostics?: GradientDiagnostics;
+}
+
+export interface GradientAccuracy {
+  /** ||g_last - g_previous|| / ||g_last|| over (dy0, dp): the relative error estimate. */
+  readonly estimate: number;
+  readonly requested: number;
+  /** The tolerance factor of the returned gradient's solve, and how many times it was tightened. */
+  readonly toleranceFactor: number;
+  readonly refinements: number;
+  /** f evaluations of all the evaluations together (stats has the last one's). */
+  readonly fEvals: number;
+}
+
+export interface GradientDiagnostics {
+  /**
+   * The continuous adjoint: the largest difference between its backward reconstruction of y and
+   * the forward outputs, in the scaled RMS norm of the error control (1 = at tolerance), and
+   * where it was largest.
+   */
+  readonly adjointDrift?: { readonly max: number; readonly t: number; readonly limit: number };
 }

@@ -165,6 +165,7 @@ export class Integrator implements StepRecord {
     this.y.set(y0 as ArrayLike<number>);
     this.t = opts.t0;
     this.nextOutput = 0;
+    this.nonFiniteTrial = null;
     this.emitOutputsAtStart();
     if (this.t === tEnd) return;
 
@@ -206,10 +207,10 @@ export class Integrator implements StepRecord {
       }
       this.h = hs;
       if (Math.abs(hs) < opts.minStep && this.landing === Landing.None) {
-        throw new StepSizeUnderflowError(this.t, hs, opts.minStep);
+        throw this.underflow(hs, opts.minStep);
       }
       if (Math.abs(hs) <= 4 * Number.EPSILON * Math.abs(this.t)) {
-        throw new StepSizeUnderflowError(this.t, hs, 4 * Number.EPSILON * Math.abs(this.t));
+        throw this.underflow(hs, 4 * Number.EPSILON * Math.abs(this.t));
       }
 
       if (this.fsalInputIsSolution) {
@@ -244,6 +245,7 @@ export class Integrator implements StepRecord {
           acceptedHook.call(observer, this);
         }
         stats.accepted++;
+        this.nonFiniteTrial = null;
         this.t = tNew;
         const old = this.y;
         this.y = this.yNew;
@@ -259,8 +261,9 @@ export class Integrator implements StepRecord {
         const factor = Number.isNaN(this.err)
           ? opts.controller.factorMin
           : stepFactor(opts.controller, method.errorOrder, this.err, this.errPrev, false);
+        this.nonFiniteTrial = Number.isFinite(this.err) ? null : this.findNonFinite(hs);
         h = Math.abs(hs) * factor;
-        if (h < opts.minStep) throw new StepSizeUnderflowError(this.t, dir * h, opts.minStep);
+        if (h < opts.minStep) throw this.underflow(dir * h, opts.minStep);
       }
     }
   }
@@ -352,6 +355,33 @@ export class Integrator implements StepRecord {
     let k = this.nextOutput;
     while (k < times.length && direction * (times[k] - this.t) <= 0) k++;
     return k < times.length ? times[k] : this.opts.t1;
+  }
+
+  /**
+   * Where the last rejected trial was not finite (a stage of f or the candidate state), or null.
+   * A non-finite trial is rejected and the step shrunk, which recovers when the step was merely
+   * too long; when shrinking reaches underflow, that NaN or infinity is the cause to report.
+   */
+  private nonFiniteTrial: NonFiniteError | null = null;
+
+  /** The error for a step too small to take: the non-finite f that drove it there, if any. */
+  private underflow(h: number, hmin: number): Error {
+    return this.nonFiniteTrial ?? new StepSizeUnderflowError(this.t, h, hmin);
+  }
+
+  /** The first non-finite stage component of the current trial (or of y_new). Off the hot path. */
+  private findNonFinite(hs: number): NonFiniteError {
+    const { method, K } = this;
+    for (let j = 0; j < method.stages; j++) {
+      const Kj = K[j];
+      for (let i = 0; i < Kj.length; i++) {
+        if (!Number.isFinite(Kj[i])) return new NonFiniteError('derivative', this.t + method.c[j] * hs, i, Kj[i]);
+      }
+    }
+    for (let i = 0; i < this.yNew.length; i++) {
+      if (!Number.isFinite(this.yNew[i])) return new NonFiniteError('state', this.t + hs, i, this.yNew[i]);
+    }
+    return new NonFiniteError('error estimate', this.t, 0, this.err);
   }
 
   private checkFinite(v: Float64Array, what: string, t = this.t): void {

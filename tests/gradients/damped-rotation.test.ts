@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { dampedRotationField } from '../../src/fields/classic.ts';
+import { AdjointDriftError } from '../../src/errors.ts';
 import { gradient } from '../../src/gradients/gradient.ts';
 import type { Loss } from '../../src/losses/loss.ts';
 import { loadProblem } from '../helpers/problems.ts';
@@ -50,4 +51,14 @@ describe('damped rotation: ACA against the closed-form gradient', () => {
       expect(Math.abs(aca.dt0 + ex.dT)).toBeLessThan(1e-6 * Math.abs(ex.dT) + 1e-11);
     });
   }
+  it('the continuous adjoint refuses when its reconstruction of y has left the forward solution (T = 40)', () => {
+    const T = 40;
+    const opts = { times: [T], t0: 0, params: [k, w], loss: firstComponent, rtol: 1e-8, atol: 1e-12 };
+    // y(T) = e^-20 y0: the backward solve multiplies the reconstruction's error by e^20.
+    expect(() => gradient(field, P.y0, { ...opts, gradient: { method: 'adjoint' } })).toThrow(AdjointDriftError);
+    const report = gradient(field, P.y0, { ...opts, gradient: { method: 'adjoint', maxDrift: Infinity } });
+    expect(report.diagnostics!.adjointDrift!.max).toBeGreaterThan(1e5);
+    expect(report.diagnostics!.adjointDrift!.t).toBe(0);
+  });
+
 });

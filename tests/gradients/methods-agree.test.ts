@@ -115,7 +115,7 @@ describe('aca, adjoint and naive', () => {
   it('settings are checked by their method: unknown keys and bad values are errors', () => {
     const opts = { times: lv.times, t0: 0, params: lv.params, loss: lvLoss };
     expect(() => gradient(lv.field, lv.y0, { ...opts, gradient: { method: 'aca', keepStage: true } as never })).toThrow(
-      "invalid gradient.keepStage: true (an option of 'aca' (it takes one of keepStages, keptStagesLimitBytes))",
+      "invalid gradient.keepStage: true (an option of 'aca' (it takes one of keepStages, keptStagesLimitBytes, toleranceFactor, accuracy, maxRefinements))",
     );
     expect(() => gradient(lv.field, lv.y0, { ...opts, gradient: { method: 'naive', rtol: 1e-3 } as never })).toThrow(/gradient.rtol.*it takes no options/);
     expect(() => gradient(lv.field, lv.y0, { ...opts, gradient: { method: 'adjoint', rtol: -1 } })).toThrow('invalid gradient.rtol: -1 (a finite number > 0)');

@@ -121,10 +121,21 @@ describe('NonFiniteError', () => {
     expect(e.message).toBe('non-finite state at t = 0.5: component 1 is Infinity');
   });
 
-  it('an adaptive method rejects non-finite trial steps instead, down to a step-size underflow at the bad time', () => {
-    const e = thrown(() => solve(goesBad(NaN), [0, 0, 0], { times: [0, 1] })) as StepSizeUnderflowError;
-    expect(e).toBeInstanceOf(StepSizeUnderflowError);
+  it('an adaptive method rejects non-finite trials and shrinks; at underflow the NaN is the error, not the step size', () => {
+    const e = thrown(() => solve(goesBad(NaN), [0, 0, 0], { times: [0, 1] })) as NonFiniteError;
+    expect(e).toBeInstanceOf(NonFiniteError);
+    expect(e).not.toBeInstanceOf(StepSizeUnderflowError);
+    expect(e).toMatchObject({ index: 1, what: 'derivative' });
     expect(Math.abs(e.t - 0.5)).toBeLessThan(1e-12);
+  });
+
+  it('a non-finite trial that a shorter step avoids is not an error (sqrt of a negative beyond the end)', () => {
+    // y' = (1, sqrt(1.05 - y0)): a long first trial evaluates sqrt past 1.05 and is rejected.
+    const field: Field = { dim: 2, nParams: 0, f(_t, y, _p, out) { out[0] = 1; out[1] = Math.sqrt(1.05 - y[0]); } };
+    const s = solve(field, [0, 0], { times: [1], t0: 0, firstStep: 2 });
+    expect(s.stats.rejected).toBeGreaterThan(0);
+    // y1(1) = (2/3) (1.05^1.5 - 0.05^1.5)
+    expect(s.y[1]).toBeCloseTo((2 / 3) * (1.05 ** 1.5 - 0.05 ** 1.5), 5);
   });
 });
 
