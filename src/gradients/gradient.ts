@@ -21,6 +21,7 @@ import type { GradientMethod } from './method.ts';
 import { naive } from './naive.ts';
 import { DEFAULT_GRADIENT, GRADIENT_METHODS, type GradientMethodName, type GradientSettings } from './settings.ts';
 import type { GradientOptions, GradientResult } from './types.ts';
+import type { BackendChoice } from '../wasm/backend.ts';
 import { gradientBackend, wasmGradient } from '../wasm/gradient.ts';
 
 const METHODS: { readonly [M in GradientMethodName]: GradientMethod } = {
@@ -36,11 +37,10 @@ export function gradient(field: Field, y0: ArrayLike<number>, options: GradientO
   const method = gradientMethod(settings, 'gradient');
   const opts = resolveOptions(field, y0, options);
   const backend = gradientBackend(field, opts, options.backend, settings);
-  if (backend.backend === 'wasm') return wasmGradient(field, y0, options, opts);
   const start = Float64Array.from(y0);
   const aca = settings.method === 'aca' ? settings : undefined;
   let factor = aca ? (aca.toleranceFactor ?? DEFAULT_TOLERANCE_FACTOR) : 1;
-  const first = evaluate(field, start, scaleTolerance(opts, factor), options.loss, method, settings);
+  const first = evaluate(field, start, scaleTolerance(opts, factor), options.loss, method, settings, backend);
   if (aca?.accuracy === undefined) return first;
   if (!opts.method.adaptive) {
     // A fixed-step solve has no tolerance to tighten: two evaluations would agree trivially.
@@ -56,7 +56,7 @@ export function gradient(field: Field, y0: ArrayLike<number>, options: GradientO
   let fEvals = first.stats.fEvals;
   for (let refinements = 1; ; refinements++) {
     factor /= 10;
-    const next = evaluate(field, start, scaleTolerance(opts, factor), options.loss, method, settings);
+    const next = evaluate(field, start, scaleTolerance(opts, factor), options.loss, method, settings, backend);
     fEvals += next.stats.fEvals;
     const estimate = relativeDifference(next, previous);
     if (estimate <= requested) {
@@ -103,7 +103,9 @@ function evaluate(
   loss: GradientOptions['loss'],
   method: GradientMethod,
   settings: GradientSettings,
+  backend: BackendChoice,
 ): GradientResult {
+  if (backend.backend === 'wasm') return wasmGradient(field, start, loss, opts);
   const pass = method.start({ field, y0: start, options: opts }, settings);
 
   const forward = new Integrator(field, opts, pass.keepStageInputs);

@@ -15,6 +15,7 @@ import {
   StepSizeUnderflowError,
 } from '../errors.ts';
 import type { Field } from '../fields/field.ts';
+import { nonFiniteAdjoint } from '../gradients/aca.ts';
 import { initialStepSize } from '../solvers/controller.ts';
 import type { PreparedMethod } from '../solvers/methods.ts';
 import type { ResolvedOptions } from '../solvers/options.ts';
@@ -187,8 +188,30 @@ export class WasmSolver {
     stats.rejected = mem[H.REJECTED];
     stats.fEvals = mem[H.F_EVALS];
     const status = mem[H.STATUS];
+    if (status === Status.Underflow && mem[H.NF_FLAG] === 1) throw this.nonFiniteTrial(mem);
     if (status !== Status.Ok) throw statusError(status, mem, options);
     return result();
+  }
+
+  /**
+   * integrator.ts findNonFinite for the last rejected trial: the first non-finite stage component
+   * (at its stage time), else of y_new, else the error estimate itself.
+   */
+  private nonFiniteTrial(mem: Float64Array): NonFiniteError {
+    const { method } = this;
+    const { d, K } = this.layout;
+    const s = method.stages;
+    const t = mem[H.NF_T];
+    const hs = mem[H.NF_H];
+    for (let j = 0; j < s; j++) {
+      const at = (j === 0 ? mem[H.K0_PTR] : j === s - 1 ? mem[H.KL_PTR] : K + 8 * j * d) / 8;
+      for (let i = 0; i < d; i++) {
+        if (!Number.isFinite(mem[at + i])) return new NonFiniteError('derivative', t + method.c[j] * hs, i, mem[at + i]);
+      }
+    }
+    const yNew = mem[H.YNEW_PTR] / 8;
+    for (let i = 0; i < d; i++) if (!Number.isFinite(mem[yNew + i])) return new NonFiniteError('state', t + hs, i, mem[yNew + i]);
+    return new NonFiniteError('error estimate', t, 0, mem[H.NF_ERR]);
   }
 
   /**
@@ -208,6 +231,7 @@ export class WasmSolver {
     mem[H.CHECKPOINTS] = forward.checkpoints;
     this.backwardFn();
     mem = this.view();
+    if (mem[H.STATUS] !== Status.Ok) throw nonFiniteAdjoint(mem.subarray(L.YB / 8, L.YB / 8 + L.d), mem[H.E_T]);
     dy0.set(mem.subarray(L.ADJ / 8, L.ADJ / 8 + L.d));
     const grad = mem.subarray(L.DP / 8, L.DP / 8 + L.nP);
     for (let j = 0; j < L.nP; j++) dp[j] += grad[j];

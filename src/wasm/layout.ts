@@ -46,6 +46,15 @@ export const H = {
   F_EVALS: 41,
   CHECKPOINTS: 42,
   VJP_EVALS: 43,
+  /** The last rejected trial was not finite (integrator.ts nonFiniteTrial): its t, h, err. */
+  NF_FLAG: 44,
+  NF_T: 45,
+  NF_H: 46,
+  NF_ERR: 47,
+  /** Where K_0, K_{s-1} and y_new were at the exit (the FSAL pair and y/y_new are swapped). */
+  K0_PTR: 48,
+  KL_PTR: 49,
+  YNEW_PTR: 50,
 } as const;
 export const HEADER_BYTES = 64 * 8;
 

@@ -66,7 +66,7 @@ export function buildSolverModule(source: WasmFieldSource, method: PreparedMetho
   mod.export('solve', solve);
   if (vjp) {
     const backward = mod.declare([], []);
-    new BackwardEmitter(backward, method, L, mod.indexOf(vjp)).emit();
+    new BackwardEmitter(backward, method, L, mod.indexOf(vjp), mod.indexOf(findNonFinite)).emit();
     mod.export('backward', backward);
   }
   mod.export('pow', pow);
@@ -181,6 +181,7 @@ class SolveEmitter extends Emitter {
   private readonly L_ = {
     t: 0, t1: 0, dir: 0, h: 0, hs: 0, target: 0, err: 0, errPrev: 0, tNew: 0, sum: 0, probe: 0, factor: 0,
     maxStep: 0, minStep: 0, theta: 0, safety: 0, fmin: 0, fmax: 0, expI: 0, expP1: 0, expP2: 0, tk: 0, w: 0,
+    nfT: 0, nfH: 0, nfErr: 0, nf: 0,
     landing: 0, acc: 0, rej: 0, fEvals: 0, maxSteps: 0, nT: 0, next: 0, land: 0, record: 0, pi: 0,
     yP: 0, ynP: 0, k0P: 0, kLP: 0, ckPtr: 0, ckBase: 0, timesP: 0, outP: 0, oStepP: 0, oThetaP: 0, k: 0, rowP: 0, tmp: 0, idx: 0,
   };
@@ -197,9 +198,9 @@ class SolveEmitter extends Emitter {
     private readonly findIndex: number,
   ) {
     super(b, method, L);
-    const f64 = ['t', 't1', 'dir', 'h', 'hs', 'target', 'err', 'errPrev', 'tNew', 'sum', 'probe', 'factor', 'maxStep', 'minStep', 'theta', 'safety', 'fmin', 'fmax', 'expI', 'expP1', 'expP2', 'tk', 'w'] as const;
+    const f64 = ['t', 't1', 'dir', 'h', 'hs', 'target', 'err', 'errPrev', 'tNew', 'sum', 'probe', 'factor', 'maxStep', 'minStep', 'theta', 'safety', 'fmin', 'fmax', 'expI', 'expP1', 'expP2', 'tk', 'w', 'nfT', 'nfH', 'nfErr'] as const;
     for (const name of f64) this.L_[name] = b.local(F64);
-    const i32 = ['landing', 'acc', 'rej', 'fEvals', 'maxSteps', 'nT', 'next', 'land', 'record', 'pi', 'yP', 'ynP', 'k0P', 'kLP', 'ckPtr', 'ckBase', 'timesP', 'outP', 'oStepP', 'oThetaP', 'k', 'rowP', 'tmp', 'idx'] as const;
+    const i32 = ['landing', 'acc', 'rej', 'fEvals', 'maxSteps', 'nT', 'next', 'land', 'record', 'pi', 'yP', 'ynP', 'k0P', 'kLP', 'ckPtr', 'ckBase', 'timesP', 'outP', 'oStepP', 'oThetaP', 'k', 'rowP', 'tmp', 'idx', 'nf'] as const;
     for (const name of i32) this.L_[name] = b.local(I32);
     const maxTerms = Math.max(method.eCol.length, ...Array.from({ length: method.stages }, (_, j) => method.aStart[j + 1] - method.aStart[j]));
     for (let k = 0; k < maxTerms; k++) this.weights.push(b.local(F64));
@@ -330,6 +331,13 @@ class SolveEmitter extends Emitter {
     this.setHdr(H.REJECTED, () => b.get(v.rej).f64ConvertI32S());
     this.setHdr(H.F_EVALS, () => b.get(v.fEvals).f64ConvertI32S());
     this.setHdr(H.CHECKPOINTS, () => b.get(v.acc).get(v.record).i32Mul().f64ConvertI32S());
+    this.setHdr(H.NF_FLAG, () => b.get(v.nf).f64ConvertI32S());
+    this.setHdr(H.NF_T, () => b.get(v.nfT));
+    this.setHdr(H.NF_H, () => b.get(v.nfH));
+    this.setHdr(H.NF_ERR, () => b.get(v.nfErr));
+    this.setHdr(H.K0_PTR, () => b.get(v.k0P).f64ConvertI32S());
+    this.setHdr(H.KL_PTR, () => b.get(v.kLP).f64ConvertI32S());
+    this.setHdr(H.YNEW_PTR, () => b.get(v.ynP).f64ConvertI32S());
   }
 
   /** target = land ? nextLandingTime() : t1 (integrator.ts). */
@@ -476,6 +484,7 @@ class SolveEmitter extends Emitter {
     this.forEach(() => this.store({ ptr: v.tmp }, () => this.load({ ptr: v.ynP })));
     b.end();
     b.get(v.acc).i32(1).i32Add().set(v.acc);
+    b.i32(0).set(v.nf);
     b.get(v.tNew).set(v.t);
     b.get(v.yP).set(v.tmp);
     b.get(v.ynP).set(v.yP);
@@ -509,6 +518,12 @@ class SolveEmitter extends Emitter {
     b.else();
     this.emitFactor(false);
     b.end();
+    // A non-finite trial (err NaN or infinite): remembered, the cause to report if the step
+    // underflows before the next acceptance (integrator.ts nonFiniteTrial).
+    b.get(v.err).get(v.err).f64Sub().f64(0).f64Ne().set(v.nf);
+    b.get(v.t).set(v.nfT);
+    b.get(v.hs).set(v.nfH);
+    b.get(v.err).set(v.nfErr);
     b.get(v.hs).f64Abs().get(v.factor).f64Mul().set(v.h);
     b.get(v.h).get(v.minStep).f64Lt().if();
     this.fail(Status.Underflow, () => b.get(v.t), () => b.get(v.dir).get(v.h).f64Mul(), () => b.get(v.minStep));
@@ -607,7 +622,7 @@ class BackwardEmitter extends Emitter {
   private readonly gw: number[] = [];
   private readonly gp: number[] = [];
 
-  constructor(b: Body, method: PreparedMethod, L: Layout, private readonly vjpIndex: number) {
+  constructor(b: Body, method: PreparedMethod, L: Layout, private readonly vjpIndex: number, private readonly findIndex: number) {
     super(b, method, L);
     for (const name of ['t', 'h', 'theta', 'w'] as const) this.v[name] = b.local(F64);
     for (const name of ['i', 'k', 'kHi', 'S', 'ckBase', 'gP', 'oStepP', 'oThetaP', 'nT', 'row', 'm', 'vjps', 'ckPtr'] as const) this.v[name] = b.local(I32);
@@ -656,6 +671,7 @@ class BackwardEmitter extends Emitter {
     const sd = method.denseStages;
     const ADJ: Vec = { fixed: L.ADJ };
     const YB: Vec = { fixed: L.YB };
+    this.setHdr(H.STATUS, () => b.f64(Status.Ok));
     this.hdrPtr(H.G, v.gP);
     this.hdrPtr(H.OUT_STEP, v.oStepP);
     this.hdrPtr(H.OUT_THETA, v.oThetaP);
@@ -769,6 +785,14 @@ class BackwardEmitter extends Emitter {
       b.end();
       if (j === s - 1) b.end();
     }
+    // aca.ts: a non-finite adjoint after a step's sweep is a NonFiniteGradientError at its t.
+    b.i32(L.YB).i32(this.n8).call(this.findIndex).tee(v.m).i32(0).i32GeS().if();
+    this.setHdr(H.STATUS, () => b.f64(Status.NonFinite));
+    this.setHdr(H.E_T, () => b.get(v.t));
+    this.setHdr(H.E_INDEX, () => b.get(v.m).f64ConvertI32S());
+    this.setHdr(H.E_VALUE, () => b.i32(L.YB).get(v.m).i32(3).i32Shl().i32Add().f64Load(0));
+    b.return();
+    b.end();
     this.forEach(() => this.store(ADJ, () => this.load(YB)));
     b.get(v.i).i32(1).i32Sub().set(v.i);
     b.br(0);
