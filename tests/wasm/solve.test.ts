@@ -163,3 +163,36 @@ describe('module cache', () => {
     expect(a.bytes).toBeGreaterThan(1000);
   });
 });
+
+describe('non-finite trials, as integrator.ts handles them', () => {
+  const outcome = (run: () => unknown) => {
+    try {
+      run();
+      return 'no error';
+    } catch (e) {
+      return `${(e as Error).constructor.name} ${(e as { code?: string }).code}: ${(e as Error).message}`;
+    }
+  };
+  it('rejected and shrunk until underflow: the NaN is the error (same error from both back ends)', () => {
+    const field = expressionField({ states: ['u', 'v'], params: [], equations: { u: '1', v: 'sqrt(0.5 - t)' } });
+    const js = outcome(() => solve(field, [0, 0], { times: [0, 1], backend: 'js' }));
+    expect(js).toMatch(/^NonFiniteError ERR_NON_FINITE: non-finite derivative at t = 0\.5/);
+    expect(outcome(() => solve(field, [0, 0], { times: [0, 1], backend: 'wasm' }))).toBe(js);
+  });
+  it('a non-finite trial that a shorter step avoids is not an error: same steps and outputs', () => {
+    const field = expressionField({ states: ['u', 'v'], params: [], equations: { u: '1', v: 'sqrt(1.05 - u)' } });
+    const { js } = expectSame(field, [0, 0], { times: [1], t0: 0, firstStep: 2 });
+    expect(js.stats.rejected).toBeGreaterThan(0);
+  });
+  it('a non-finite adjoint (d|y|/dy = |y|/y at y = 0) is the same NonFiniteGradientError', async () => {
+    const { gradient } = await import('../../src/gradients/gradient.ts');
+    const field = expressionField({ states: ['y'], params: ['k'], equations: { y: 'k * abs(y)' } });
+    const loss = (y: Float64Array, _t: Float64Array, g: Float64Array) => {
+      g.fill(1); // a nonzero cotangent, so that the VJP is evaluated at y = 0
+      return y.reduce((a, b) => a + b, 0);
+    };
+    const js = outcome(() => gradient(field, [0], { times: [0, 1], params: [1], loss, backend: 'js' }));
+    expect(js).toMatch(/^NonFiniteGradientError/);
+    expect(outcome(() => gradient(field, [0], { times: [0, 1], params: [1], loss, backend: 'wasm' }))).toBe(js);
+  });
+});
