@@ -174,7 +174,9 @@ export class WasmSolver {
     const ctl = options.controller;
     const hdr: [number, number][] = [
       [H.T0, t0], [H.T1, options.t1], [H.DIR, options.direction], [H.H0, h],
-      [H.MAX_STEP, options.maxStep], [H.MIN_STEP, options.minStep], [H.MAX_STEPS, options.maxSteps],
+      [H.MAX_STEP, options.maxStep], [H.MIN_STEP, options.minStep],
+      // An i32 in the module (more attempts than 2^31 - 1 are out of reach anyway).
+      [H.MAX_STEPS, Math.min(options.maxSteps, 0x7fffffff)],
       [H.N_TIMES, nT], [H.NEXT_OUTPUT, next], [H.LAND, options.landOnOutputs ? 1 : 0], [H.RECORD, record ? 1 : 0],
       [H.SAFETY, ctl.safety], [H.FACTOR_MIN, ctl.factorMin], [H.FACTOR_MAX, ctl.factorMax], [H.PI, ctl.kind === 'pi' ? 1 : 0],
       [H.EXP_I, -1 / (q + 1)], [H.EXP_P1, -0.7 / (q + 1)], [H.EXP_P2, 0.4 / (q + 1)],

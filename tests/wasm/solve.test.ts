@@ -95,6 +95,7 @@ describe('WebAssembly solve: the same typed errors', () => {
   }
 
   it('maxSteps', () => sameError(P.field, P.y0, { ...base, maxSteps: 17 }, MaxStepsExceededError));
+  it('a maxSteps beyond 32 bits is accepted', () => expectSame(P.field, P.y0, { ...base, maxSteps: 1e12 }));
   it('step size underflow (minStep)', () => sameError(P.field, P.y0, { ...base, minStep: 0.05, rtol: 1e-12, atol: 1e-12 }, StepSizeUnderflowError));
   it('a blow-up: y\' = y^2 from 1 reaches a non-finite state or an underflow, the same in both', () => {
     const blow = expressionField({ states: ['y'], params: [], equations: { y: 'y^2' } });
