@@ -33,10 +33,13 @@ export type { Tableau } from './solvers/tableau.ts';
 export { TABLEAUS, METHOD_NAMES, getMethod, denseWeights, type PreparedMethod } from './solvers/methods.ts';
 export type { SolveOptions, Tolerance } from './solvers/options.ts';
 export type { SolveStats, StepObserver, StepRecord } from './solvers/integrator.ts';
-export { solve, stateAt, type Solution } from './solvers/solve.ts';
+export { solve, stateAt, type Solution, type SolutionStats } from './solvers/solve.ts';
 export { EventGradientError, type EventSpec, type EventRecord, type EventDirection } from './solvers/events.ts';
 export type { SaveAt } from './solvers/options.ts';
 export type { EventLoss } from './gradients/event-adjoint.ts';
+export { controllerPow } from './solvers/pow.ts';
+export { wasmUnsupported, BACKENDS, type Backend, type BackendChoice } from './wasm/backend.ts';
+export type { WasmFieldSource } from './wasm/field-source.ts';
 export { gradient, gradientMethod, checkGradientSettings } from './gradients/gradient.ts';
 export type { GradientMethod, GradientPass, BackwardStats, ForwardProblem } from './gradients/method.ts';
 export {

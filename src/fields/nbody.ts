@@ -15,6 +15,7 @@
 import { MAX_BODIES } from '../limits.ts';
 import { InvalidArgumentError } from '../errors.ts';
 import type { Field } from './field.ts';
+import { nbodyWasmSource } from '../wasm/nbody.ts';
 
 export interface NBodyOptions {
   readonly bodies: number;
@@ -67,6 +68,8 @@ function nbody3(
     dim,
     nParams: n,
     spec,
+    // The same loops as WebAssembly, for the generated solver (src/wasm/nbody.ts).
+    wasm: nbodyWasmSource(n, G, vs),
     stateNames,
     paramNames,
     f(_t, y, p, out) {

@@ -164,7 +164,7 @@ class AcaPass implements GradientPass {
 }
 
 /** The step whose VJPs first made the adjoint non-finite (one add per component per step). */
-function nonFiniteAdjoint(ybar: Float64Array, t: number): NonFiniteGradientError {
+export function nonFiniteAdjoint(ybar: Float64Array, t: number): NonFiniteGradientError {
   const i = firstNonFinite(ybar);
   const hint = "the field's VJP produced it, e.g. a 0/0 such as abs(x)/x at x = 0";
   return new NonFiniteGradientError('adjoint dL/dy (VJP a^T df/dy)', t, i, ybar[i], hint);

@@ -23,6 +23,8 @@ import type { GradientMethod } from './method.ts';
 import { naive } from './naive.ts';
 import { DEFAULT_GRADIENT, GRADIENT_METHODS, type GradientMethodName, type GradientSettings } from './settings.ts';
 import type { GradientOptions, GradientResult } from './types.ts';
+import type { BackendChoice } from '../wasm/backend.ts';
+import { gradientBackend, wasmGradient } from '../wasm/gradient.ts';
 
 const METHODS: { readonly [M in GradientMethodName]: GradientMethod } = {
   aca: aca as GradientMethod,
@@ -36,10 +38,15 @@ export function gradient(field: Field, y0: ArrayLike<number>, options: GradientO
   const settings = options.gradient ?? DEFAULT_GRADIENT;
   const method = gradientMethod(settings, 'gradient');
   const opts = resolveOptions(field, y0, options);
+  // Events hook into the TypeScript integrator's steps: the WebAssembly loop has none.
+  const backend: BackendChoice =
+    options.events !== undefined && options.events.length > 0
+      ? { backend: 'js', reason: 'the solve has events' }
+      : gradientBackend(field, opts, options.backend, settings);
   const start = Float64Array.from(y0);
   const aca = settings.method === 'aca' ? settings : undefined;
   let factor = aca ? (aca.toleranceFactor ?? DEFAULT_TOLERANCE_FACTOR) : 1;
-  const first = evaluate(field, start, scaleTolerance(opts, factor), options, method, settings);
+  const first = evaluate(field, start, scaleTolerance(opts, factor), options, method, settings, backend);
   if (aca?.accuracy === undefined) return first;
   if (!opts.method.adaptive) {
     // A fixed-step solve has no tolerance to tighten: two evaluations would agree trivially.
@@ -55,7 +62,7 @@ export function gradient(field: Field, y0: ArrayLike<number>, options: GradientO
   let fEvals = first.stats.fEvals;
   for (let refinements = 1; ; refinements++) {
     factor /= 10;
-    const next = evaluate(field, start, scaleTolerance(opts, factor), options, method, settings);
+    const next = evaluate(field, start, scaleTolerance(opts, factor), options, method, settings, backend);
     fEvals += next.stats.fEvals;
     const estimate = relativeDifference(next, previous);
     if (estimate <= requested) {
@@ -102,7 +109,9 @@ function evaluate(
   options: GradientOptions,
   method: GradientMethod,
   settings: GradientSettings,
+  backend: BackendChoice,
 ): GradientResult {
+  if (backend.backend === 'wasm') return wasmGradient(field, start, options.loss!, opts);
   const pass = method.start({ field, y0: start, options: opts }, settings);
 
   const forward = new Integrator(field, opts, pass.keepStageInputs);
@@ -147,6 +156,8 @@ function evaluate(
       checkpoints: back.checkpoints,
       checkpointBytes: back.checkpointBytes,
       peakBytes: back.peakBytes,
+      backend: 'js',
+      ...(backend.reason ? { backendReason: backend.reason } : {}),
     },
   };
 }

@@ -37,6 +37,9 @@ export interface GradientStats {
   checkpointBytes: number;
   /** Bytes of the method's own storage at its peak (checkpoints as allocated, tape, workspaces). */
   peakBytes: number;
+  /** The back end that ran (src/wasm/), and why not WebAssembly when it did not. */
+  backend?: 'js' | 'wasm';
+  backendReason?: string;
 }
 
 export interface GradientResult {

@@ -124,9 +124,18 @@ async function runLocked(options: BatchRunsOptions, entries: RunEntry[]): Promis
     throw new ResultsWriteError(options.outFile, error);
   }
   const writeBytes = options.writeSync ?? writeSync;
+  // After a failed write nothing more is written: a run that finishes while the batch unwinds
+  // must not append after the cut (its run is simply run again on restart).
+  let writeFailure: unknown;
   const write = (line: RunLine) => {
+    if (writeFailure !== undefined) throw writeFailure;
     const record = encodeRecord(line);
-    appendLine(out, record.json, options.outFile, writeBytes);
+    try {
+      appendLine(out, record.json, options.outFile, writeBytes);
+    } catch (error) {
+      writeFailure = error;
+      throw error;
+    }
     options.onRunProgress?.(line.id, null);
     done++;
     if (!record.ok) failed++;

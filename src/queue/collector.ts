@@ -94,12 +94,20 @@ async function collectLocked(options: QueueBatchOptions, entries: RunEntry[]): P
     throw new ResultsWriteError(options.outFile, error);
   }
   const writeBytes = options.writeSync ?? writeSync;
+  // After a failed write nothing more is written (as batch-runs.ts): nothing after the cut.
+  let writeFailure: unknown;
   const write = (line: RunLine) => {
+    if (writeFailure !== undefined) throw writeFailure;
     if (written.has(String(line.id))) return; // one line per id, whatever the events say
     // A failed write cuts the file back to the line's start and throws ResultsWriteError: the
     // id stays unwritten, and the next start collects it again from Redis.
     const record = encodeRecord(line);
-    appendLine(out, record.json, options.outFile, writeBytes);
+    try {
+      appendLine(out, record.json, options.outFile, writeBytes);
+    } catch (error) {
+      writeFailure = error;
+      throw error;
+    }
     written.add(String(line.id));
     done++;
     if (!record.ok) failed++;

@@ -63,6 +63,11 @@ export interface SolveOptions {
    * make the cubic Hermite interpolant far less accurate than the steps themselves.
    */
   readonly landOnOutputs?: boolean;
+  /**
+   * 'auto' (default): the generated WebAssembly solver when the field has a WebAssembly form and
+   * the method is dopri5 or tsit5, else TypeScript; 'js' or 'wasm' to insist (src/wasm/backend.ts).
+   */
+  readonly backend?: 'auto' | 'js' | 'wasm';
 }
 
 export interface ResolvedOptions {

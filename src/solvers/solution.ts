@@ -7,7 +7,7 @@
  */
 import { InvalidArgumentError } from '../errors.ts';
 import type { DenseStep, EventRecord } from './events.ts';
-import type { SolveStats } from './stats.ts';
+import type { SolutionStats } from './stats.ts';
 import { denseWeights, type PreparedMethod } from './methods.ts';
 
 export interface Solution {
@@ -20,7 +20,7 @@ export interface Solution {
   readonly ys: Float64Array;
   readonly dim: number;
   readonly method: string;
-  readonly stats: SolveStats;
+  readonly stats: SolutionStats;
   /** Events in time order (empty without events). */
   readonly events: readonly EventRecord[];
   /** A terminal event ended the solve (then t ends at its time). */
@@ -104,7 +104,7 @@ export class StepRecorder {
   }
 
   /** The solution object of the recorded solve. */
-  solution(method: string, stats: SolveStats, events: readonly EventRecord[], terminated: boolean): Solution {
+  solution(method: string, stats: SolutionStats, events: readonly EventRecord[], terminated: boolean): Solution {
     const ts = this.ts.view();
     const ys = this.ys.view();
     const dense = this.dense
@@ -178,7 +178,7 @@ export function makeSolution(
   y: Float64Array,
   dim: number,
   method: string,
-  stats: SolveStats,
+  stats: SolutionStats,
   events: readonly EventRecord[],
   terminated: boolean,
   dense: DenseInterpolant | null,

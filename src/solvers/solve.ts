@@ -2,26 +2,48 @@
  * solve(field, y0, options): the forward solve, returning a solution object (solution.ts): the
  * states at the output times (`times`, or `save` as times), at every accepted step
  * (save: 'steps'), or a dense solution with at(t) (save: 'dense'), and the events that occurred.
+ * The loop runs in TypeScript (integrator.ts) or, when the field has a WebAssembly form, the
+ * method allows it and the solve needs no step hooks (observers, events, saved steps), in a
+ * generated WebAssembly module that takes the same steps (src/wasm/; options.backend,
+ * stats.backend).
  */
 import { InvalidArgumentError } from '../errors.ts';
 import type { Field } from '../fields/field.ts';
+import { chooseBackend, wasmSolver, type BackendChoice } from '../wasm/backend.ts';
 import { checkEvents, EventLocator } from './events.ts';
 import { Integrator, type StepObserver } from './integrator.ts';
 import { resolveOptions, type ResolvedOptions, type SolveOptions } from './options.ts';
 import { makeSolution, StepRecorder, type Solution } from './solution.ts';
 
 export type { Solution } from './solution.ts';
+export type { SolutionStats } from './stats.ts';
 
 export function solve(field: Field, y0: ArrayLike<number>, options: SolveOptions, observer?: StepObserver): Solution {
   const resolved = resolveOptions(field, y0, options);
-  const integrator = new Integrator(field, resolved);
-  const events = attachEvents(integrator, field, resolved, options);
   // Without output times the solution keeps every step (as scipy's solve_ivp without t_eval).
   const save = options.save ?? (options.times === undefined ? 'steps' : undefined);
-  const recorder = save === 'steps' || save === 'dense' ? new StepRecorder(field.dim, resolved.method, save === 'dense') : null;
+  const recording = save === 'steps' || save === 'dense';
+  // Observers, events and saved steps hook into the TypeScript integrator's steps; the
+  // WebAssembly loop has none.
+  const hooks = observer
+    ? 'a step observer was given'
+    : options.events !== undefined && options.events.length > 0
+      ? 'the solve has events'
+      : recording
+        ? `save: '${save}' keeps every step`
+        : undefined;
+  const choice: BackendChoice = hooks ? { backend: 'js', reason: hooks } : chooseBackend(field, resolved, options.backend, false);
+  if (choice.backend === 'wasm') {
+    const forward = wasmSolver(field, resolved.method, false).solve(resolved, y0, false);
+    const stats = { ...forward.stats, backend: 'wasm' as const };
+    return makeSolution(resolved.times, forward.outputs, field.dim, resolved.method.name, stats, [], false, null);
+  }
+  const integrator = new Integrator(field, resolved);
+  const events = attachEvents(integrator, field, resolved, options);
+  const recorder = recording ? new StepRecorder(field.dim, resolved.method, save === 'dense') : null;
   integrator.recorder = recorder;
   integrator.run(y0, observer);
-  const stats = { ...integrator.stats };
+  const stats = { ...integrator.stats, backend: 'js' as const, ...(choice.reason ? { backendReason: choice.reason } : {}) };
   const records = events?.records.slice() ?? [];
   const method = resolved.method.name;
   if (recorder) return recorder.solution(method, stats, records, integrator.stopped);

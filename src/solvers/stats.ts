@@ -4,3 +4,9 @@ export interface SolveStats {
   rejected: number;
   fEvals: number;
 }
+
+/** A solution's counts, and the back end that ran (with the reason when it was not WebAssembly). */
+export interface SolutionStats extends SolveStats {
+  readonly backend: 'js' | 'wasm';
+  readonly backendReason?: string;
+}

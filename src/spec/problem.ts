@@ -379,6 +379,7 @@ function solverSettings(spec: Spec, dim: number, issues: SpecIssue[]): SolverSet
     maxStep: solver.maxStep,
     controller: solver.controller,
     eventSamples: solver.eventSamples,
+    backend: solver.backend,
   });
 }
 

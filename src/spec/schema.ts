@@ -313,6 +313,8 @@ const SolverSchema = strict({
   controller: z.enum(['integral', 'pi']).optional(),
   /** Points per step at which events are sampled for sign changes (default 4; docs/events.md). */
   eventSamples: z.number().int().min(1).optional(),
+  /** 'auto' (default), 'js' or 'wasm': the solver's back end (src/wasm/, docs/wasm.md). */
+  backend: z.enum(['auto', 'js', 'wasm']).optional(),
 });
 export type SolverSpec = z.output<typeof SolverSchema>;
 

@@ -11,6 +11,7 @@ import { generateFunction, type Output } from './codegen.ts';
 import { buildGraph } from './derivative.ts';
 import { ModelError } from './errors.ts';
 import { parseModel, type ExpressionModel } from './parse.ts';
+import { expressionWasmSource } from '../../wasm/field-source.ts';
 
 export interface ExpressionField extends Field {
   readonly spec: { readonly kind: 'expression'; readonly model: ExpressionModel };
@@ -45,7 +46,10 @@ export function expressionField(model: ExpressionModel): ExpressionField {
     ],
     graph.definitionNames,
   );
+  // The WebAssembly form from the same DAG (src/wasm/), absent for models too large for it.
+  const wasm = expressionWasmSource(graph) ?? undefined;
   return {
+    ...(wasm ? { wasm } : {}),
     dim: parsed.states.length,
     nParams: parsed.params.length,
     // A private copy, so that later changes to the caller's object cannot desynchronise the spec.
