@@ -12,9 +12,10 @@ import { writeFileAtomic } from '../io/atomic.ts';
 import type { Spec } from '../spec/schema.ts';
 import type { AdamState } from './adam.ts';
 import type { LBFGSState } from './lbfgs.ts';
+import type { LMState } from './least-squares.ts';
 
 export const CHECKPOINT_FORMAT = 'aca-fit-checkpoint';
-export const CHECKPOINT_VERSION = 1;
+export const CHECKPOINT_VERSION = 2;
 
 export interface FitCounters {
   evaluations: number;
@@ -29,14 +30,17 @@ export interface FitCheckpoint {
   readonly format: typeof CHECKPOINT_FORMAT;
   readonly version: number;
   readonly hash: string;
-  readonly method: 'adam' | 'lbfgs';
+  readonly method: 'adam' | 'lbfgs' | 'lm';
   /** Iterations completed. */
   readonly iteration: number;
+  /** The optimizer's coordinates: theta / scale (fit.ts, "Scaling"). */
   readonly theta: number[];
-  /** L-BFGS: the loss and gradient at theta (Adam evaluates them again on resume). */
+  /** The per-value scale of the optimizer's coordinates (absent: all 1). */
+  readonly scale?: number[];
+  /** L-BFGS: the loss and gradient at theta (Adam and LM evaluate them again on resume). */
   readonly loss: number | null;
   readonly gradient: number[] | null;
-  readonly optimizer: AdamState | LBFGSState;
+  readonly optimizer: AdamState | LBFGSState | LMState;
   readonly history: number[];
   readonly counters: FitCounters;
   readonly written: string;
