@@ -28,7 +28,18 @@ export function fitReport(problem: Problem, result: FitResult, context: ReportCo
     fitted: Object.fromEntries(
       result.fitted.map((v, j) => {
         const free = problem.free[j];
-        return [v.path, { name: v.name, start: v.start, value: v.value, lower: finiteOrNull(free.lower), upper: finiteOrNull(free.upper), transform: free.transform }];
+        return [
+          v.path,
+          {
+            name: v.name,
+            start: v.start,
+            value: v.value,
+            standardError: finiteOrNull(v.standardError),
+            lower: finiteOrNull(free.lower),
+            upper: finiteOrNull(free.upper),
+            transform: free.transform,
+          },
+        ];
       }),
     ),
     initial: Object.fromEntries(problem.stateNames.map((n, i) => [n, result.y0[i]])),
@@ -37,7 +48,13 @@ export function fitReport(problem: Problem, result: FitResult, context: ReportCo
     gradientNorm: result.gradientNorm,
     iterations: result.iterations,
     stopReason: result.reason,
-    converged: result.reason !== 'iterations',
+    converged: result.converged,
+    notConverged: result.converged ? null : result.message,
+    optimality: result.certificate
+      ? { gaussNewtonReduction: result.certificate.gaussNewtonReduction, gradientCosine: result.certificate.gradientCosine }
+      : null,
+    uncertainty: uncertaintyReport(result),
+    scale: Object.fromEntries(result.fitted.map((v, j) => [v.path, result.scale[j]])),
     history: result.history,
     residuals,
     stats: {
@@ -105,6 +122,50 @@ export function fitPlot(problem: Problem, result: FitResult, points = 400): stri
     series: [{ name: 'loss', x: result.history.map((_, k) => k), y: result.history, style: 'line+points', radius: 2 }],
   });
   return panelGrid({ panels, title: `${problem.name}: data and fit` });
+}
+
+/** Standard errors, correlations by name, and the identifiability diagnostics (JSON). */
+function uncertaintyReport(result: FitResult): object | null {
+  const u = result.uncertainty;
+  if (!u) return null;
+  const paths = result.fitted.map((v) => v.path);
+  const n = paths.length;
+  return {
+    method: 'Gauss-Newton covariance s^2 (J^T J)^-1, s^2 = |r|^2 / (m - n)',
+    residualVariance: u.residualVariance,
+    dof: u.dof,
+    condition: finiteOrNull(u.condition),
+    unidentifiable: u.unidentifiable,
+    standardErrors: Object.fromEntries(paths.map((p, j) => [p, finiteOrNull(u.standardErrors[j])])),
+    correlation: u.correlation ? Object.fromEntries(paths.map((p, i) => [p, Object.fromEntries(paths.map((q, j) => [q, u.correlation![i * n + j]]))])) : null,
+  };
+}
+
+/** The lines `aca fit` prints: the verdict, each value with its standard error, warnings. */
+export function fitSummary(result: FitResult): string[] {
+  const verdict = result.converged ? `converged (${result.reason})` : `NOT converged: ${result.message}`;
+  const width = Math.max(...result.fitted.map((v) => v.path.length));
+  const lines = [
+    `fitted ${result.fitted.length} values in ${result.iterations} iterations; loss ${result.loss.toExponential(6)}`,
+    verdict,
+    ...result.fitted.map((v) => {
+      const se = Number.isFinite(v.standardError) ? ` ± ${v.standardError.toPrecision(3)}` : '';
+      return `  ${v.path.padEnd(width)}  ${formatNumber(v.value)}${se}  (from ${v.start})`;
+    }),
+  ];
+  const u = result.uncertainty;
+  if (u && u.unidentifiable.length > 0) {
+    lines.push(
+      `warning: J^T J is ill-conditioned (condition ${u.condition.toPrecision(2)}): the data do not identify ${u.unidentifiable.join(', ')} ` +
+        '(their standard errors are not meaningful; fix one of them or add data that separates them)',
+    );
+  }
+  return lines;
+}
+
+/** Full precision (17 significant digits trimmed to the shortest that round-trips). */
+function formatNumber(v: number): string {
+  return String(v).padStart(12);
 }
 
 function finiteOrNull(v: number): number | null {

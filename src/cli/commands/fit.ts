@@ -9,7 +9,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { fitHash } from '../../fit/checkpoint.ts';
 import { fit as runFit, FitInterruptedError } from '../../fit/fit.ts';
-import { fitPlot, fitReport } from '../../fit/report.ts';
+import { fitPlot, fitReport, fitSummary } from '../../fit/report.ts';
 import { writeFileAtomic } from '../../io/atomic.ts';
 import { loadProblem } from '../../spec/load.ts';
 import { TIMESERIES_FILES } from '../../timeseries/job.ts';
@@ -28,7 +28,10 @@ export const fit: Command = {
   help: `Usage: aca fit SPEC [--data FILE] [--out DIR] [options]
 
 Fits the spec's free values (entries of \`initial\` and \`params\` given as {value, ...}) to the
-data by the spec's optimizer (lbfgs or adam), with gradients by the spec's gradient method.
+data by the spec's optimizer: lm (Levenberg-Marquardt on the residuals with their exact
+Jacobian; the default), lbfgs or adam (with gradients by the spec's gradient method).
+Prints whether the fit converged (or NOT, with the reason) and each value with its standard
+error (Gauss-Newton covariance); report.json holds the correlations as well.
 Shows a progress bar (loss and iteration) on stderr. Writes to DIR:
   ${REPORT_FILE}      fitted values, loss history, residuals, stats
   ${PLOT_FILE}          the data against the fitted trajectory, and the loss curve
@@ -141,18 +144,9 @@ Exit codes: 0 ok, 1 failure while running (solver error, interrupt), 2 bad input
     await writeFileAtomic(reportFile, JSON.stringify(report, null, 2) + '\n');
     await rm(checkpointFile, { force: true });
 
-    const width = Math.max(...result.fitted.map((v) => v.path.length));
-    const lines = [
-      `fitted ${result.fitted.length} values in ${result.iterations} iterations (${result.reason}); loss ${result.loss.toExponential(6)}`,
-      ...result.fitted.map((v) => `  ${v.path.padEnd(width)}  ${formatValue(v.value)}  (from ${v.start})`),
-      `report: ${reportFile}`,
-      `plot:   ${plotFile}`,
-    ];
+    const lines = [...fitSummary(result), `report: ${reportFile}`, `plot:   ${plotFile}`];
     io.stdout.write(lines.join('\n') + '\n');
     return 0;
   },
 };
 
-function formatValue(v: number): string {
-  return Number(v.toPrecision(8)).toString().padStart(12);
-}
