@@ -447,8 +447,11 @@ export const SpecSchema = strict({
   t0: finite.optional(),
   /** Output times (`aca solve`); a data file's times take their place for grad and fit. */
   times: TimesSchema.optional(),
-  /** A CSV data file, relative to the spec file (the command line's --data overrides it). */
-  data: z.string().min(1).optional(),
+  /**
+   * A CSV data file, relative to the spec file (the command line's --data overrides it), or
+   * { file, time }: the file and the name of its time column (default 't' or 'time').
+   */
+  data: z.union([z.string().min(1), strict({ file: z.string().min(1), time: z.string().min(1).optional() })]).optional(),
   /** Named functions of the state that data columns may observe: `{ total: x + y }`. */
   observations: z.record(z.string(), z.string()).optional(),
   solver: SolverSchema.optional(),

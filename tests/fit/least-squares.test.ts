@@ -4,11 +4,14 @@
  * scripts/reference/lv-least-squares.py), the residual Jacobian against ACA's gradient, honest
  * stops on a badly scaled problem, and the identifiability warning.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fit } from '../../src/fit/fit.ts';
 import { covariance, LevenbergMarquardt, sumSquares } from '../../src/fit/least-squares.ts';
 import { symmetricEigen } from '../../src/fit/linalg.ts';
+import { fitSummary } from '../../src/fit/report.ts';
 import { evaluateProblem, evaluateResiduals, initialTheta } from '../../src/fit/objective.ts';
 import { loadProblem, type LoadedProblem } from '../../src/spec/load.ts';
 import { buildProblem } from '../../src/spec/problem.ts';
@@ -131,5 +134,28 @@ describe('identifiability', () => {
 
   it('LM refuses a tolerance outside [0, 1)', () => {
     expect(() => new LevenbergMarquardt({ ftol: 2 })).toThrow(/ftol/);
+  });
+});
+
+describe('the console and the data file', () => {
+  it('prints NOT converged with the reason, and each value with its standard error', async () => {
+    const bad = fitSummary(await fit(badlyScaled({ method: 'lbfgs', scaling: 'none', ftol: 1e-6 })));
+    expect(bad[1]).toMatch(/^NOT converged: stopped by ftol away from a minimum/);
+    const good = fitSummary(await fit(lvWith({})));
+    expect(good[1]).toMatch(/^converged \((ftol|xtol|gtol)\)$/);
+    expect(good[2]).toMatch(/params\.a\s+1\.5000\d+ ± 0\.00193/);
+  });
+
+  it("reads a time column named by data.time (a spec) or the time option (--time-column)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aca-time-'));
+    const csv = readFileSync('data/lotka_volterra.csv', 'utf8').replace(/^t,x,y$/m, 't_days,x,y');
+    writeFileSync(join(dir, 'lv.csv'), csv);
+    const yaml = readFileSync('data/lotka_volterra.yaml', 'utf8').replace(/^data: .*$/m, 'data: { file: lv.csv, time: t_days }');
+    writeFileSync(join(dir, 'lv.yaml'), yaml);
+    const loaded = await loadProblem(join(dir, 'lv.yaml'));
+    expect(Array.from(loaded.data!.times)).toEqual(Array.from(lv.data!.times));
+    const byOption = await loadProblem('data/lotka_volterra.yaml', { data: join(dir, 'lv.csv'), time: 't_days' });
+    expect(Array.from(byOption.data!.values)).toEqual(Array.from(lv.data!.values));
+    await expect(loadProblem('data/lotka_volterra.yaml', { data: join(dir, 'lv.csv'), time: 't_day' })).rejects.toThrow(/no time column 't_day'/);
   });
 });

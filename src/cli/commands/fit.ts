@@ -49,6 +49,7 @@ schedule, early stopping on a held-out tail), without checkpoints. Writes to DIR
 
 Options:
   --data FILE            the CSV data (default: the spec's \`data\`)
+  --time-column NAME     the data's time column (default: the spec's data.time, else t or time)
   --out DIR              output folder (default: SPECNAME-fit)
   --iterations N         in place of the spec's optimizer.iterations (a network's training:
                          its total iterations, shared by the phases in proportion)
@@ -68,6 +69,7 @@ Exit codes: 0 ok, 1 failure while running (solver error, interrupt), 2 bad input
       argv,
       {
         data: { type: 'string' },
+        'time-column': { type: 'string' },
         out: { type: 'string', short: 'o' },
         iterations: { type: 'string' },
         'checkpoint-every': { type: 'string' },
@@ -89,7 +91,10 @@ Exit codes: 0 ok, 1 failure while running (solver error, interrupt), 2 bad input
     const workers = intOption('fit', 'workers', values.workers);
     const until = numberOption('fit', 'until', values.until);
     const specFile = positionals[0];
-    const { spec, problem, data, dataFile } = await loadProblem(specFile, { data: values.data as string | undefined });
+    const { spec, problem, data, dataFile } = await loadProblem(specFile, {
+      data: values.data as string | undefined,
+      time: values['time-column'] as string | undefined,
+    });
     if (!data) throw new UsageError('aca fit: no data (give --data FILE or `data:` in the spec)');
     const out = (values.out as string | undefined) ?? `${basename(specFile, extname(specFile))}-fit`;
     if (problem.network) {
