@@ -92,36 +92,79 @@ function seriesResiduals(problem: Problem, result: FitResult): Record<string, { 
   );
 }
 
-/** The data against the fitted trajectory, one panel per series, and the loss history. */
+/**
+ * The data against the fitted trajectory, one panel per series with its residual panel (data -
+ * fit at the data times) beneath, and the loss history labelled with the optimizer.
+ */
 export function fitPlot(problem: Problem, result: FitResult, points = 400): string {
   const data = problem.data;
-  const panels: PlotOptions[] = [];
+  const top: PlotOptions[] = [];
+  const bottom: PlotOptions[] = [];
   if (data) {
-    const tEnd = data.times[data.times.length - 1];
-    const fine = Float64Array.from({ length: points }, (_, k) => problem.t0 + ((tEnd - problem.t0) * k) / (points - 1));
-    const solution = solve(problem.field, result.y0, { ...problem.solver, times: fine, t0: problem.t0, params: result.params });
-    const fitted = observeSeries(problem, solution.y, fine);
+    const { fine, fitted, atData } = fittedSeries(problem, result, points);
     const m = problem.series.length;
     problem.series.forEach((s, j) => {
-      panels.push({
+      const observed = Float64Array.from(data.times, (_, k) => data.values[k * m + j]);
+      top.push({
         title: s.name,
         xLabel: 't',
         yLabel: s.name,
         series: [
-          { name: 'data', x: data.times, y: Float64Array.from(data.times, (_, k) => data.values[k * m + j]), style: 'points' },
+          { name: 'data', x: data.times, y: observed, style: 'points' },
           { name: 'fit', x: fine, y: Float64Array.from(fine, (_, k) => fitted[k * m + j]), style: 'line' },
+        ],
+      });
+      bottom.push({
+        title: `${s.name}: residual (data - fit)`,
+        xLabel: 't',
+        yLabel: 'residual',
+        legend: false,
+        series: [
+          { name: 'zero', x: [data.times[0], data.times[data.times.length - 1]], y: [0, 0], style: 'line', color: '#999', width: 1 },
+          { name: 'residual', x: data.times, y: Float64Array.from(observed, (v, k) => v - atData[k * m + j]), style: 'points', radius: 2 },
         ],
       });
     });
   }
-  panels.push({
-    title: 'loss',
+  const loss: PlotOptions = {
+    title: `loss during the fit (${problem.optimizer.method})`,
     xLabel: 'iteration',
     yLabel: 'loss',
     yScale: 'log',
     series: [{ name: 'loss', x: result.history.map((_, k) => k), y: result.history, style: 'line+points', radius: 2 }],
-  });
-  return panelGrid({ panels, title: `${problem.name}: data and fit` });
+  };
+  const columns = Math.max(1, top.length);
+  const panels = [...top, ...bottom, loss];
+  return panelGrid({ panels, columns, title: `${problem.name}: data and fit` });
+}
+
+/** The plotted series as CSV: per data time, each series' data, fit and residual. */
+export function fitCsv(problem: Problem, result: FitResult): string {
+  const data = problem.data;
+  if (!data) return '';
+  const { atData } = fittedSeries(problem, result, 2);
+  const m = problem.series.length;
+  const header = ['t', ...problem.series.flatMap((s) => [`${s.name}_data`, `${s.name}_fit`, `${s.name}_residual`])];
+  const rows = Array.from(data.times, (t, k) => [
+    t,
+    ...problem.series.flatMap((_, j) => {
+      const v = data.values[k * m + j];
+      const fit = atData[k * m + j];
+      return [v, fit, v - fit];
+    }),
+  ]);
+  return [header.join(','), ...rows.map((r) => r.map((v) => (Number.isNaN(v) ? '' : String(v))).join(','))].join('\n') + '\n';
+}
+
+function fittedSeries(problem: Problem, result: FitResult, points: number) {
+  const data = problem.data!;
+  const tEnd = data.times[data.times.length - 1];
+  const fine = Float64Array.from({ length: points }, (_, k) => problem.t0 + ((tEnd - problem.t0) * k) / (points - 1));
+  const solution = solve(problem.field, result.y0, { ...problem.solver, times: fine, t0: problem.t0, params: result.params });
+  const fitted = observeSeries(problem, solution.y, fine);
+  const exact = solve(problem.field, result.y0, { ...problem.solver, times: data.times, t0: problem.t0, params: result.params });
+  const atData = observeSeries(problem, exact.y, data.times);
+  return { fine, fitted, atData };
 }
 
 /** Standard errors, correlations by name, and the identifiability diagnostics (JSON). */

@@ -78,12 +78,15 @@ export function orbitPlot(bodies: number, truth: Observations, predictions: { na
 }
 
 /** Training loss against epoch for each method (log scale). */
+const DASHES = ['', '8 4', '2 3', '10 3 2 3'];
+
 export function lossPlot(curves: { name: string; losses: readonly number[] }[], title: string): string {
   return linePlot({
     title,
     xLabel: 'epoch',
     yLabel: 'training loss',
     yScale: 'log',
-    series: curves.map((c) => ({ name: c.name, x: c.losses.map((_, i) => i + 1), y: c.losses, style: 'line' as const })),
+    // Distinct dashes: the methods' curves often coincide (ACA and naive agree to round-off).
+    series: curves.map((c, k) => ({ name: c.name, x: c.losses.map((_, i) => i + 1), y: c.losses, style: 'line' as const, dash: DASHES[k % DASHES.length], width: 2 })),
   });
 }

@@ -9,7 +9,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { fitHash } from '../../fit/checkpoint.ts';
 import { fit as runFit, FitInterruptedError } from '../../fit/fit.ts';
-import { fitPlot, fitReport, fitSummary } from '../../fit/report.ts';
+import { fitCsv, fitPlot, fitReport, fitSummary } from '../../fit/report.ts';
 import { writeFileAtomic } from '../../io/atomic.ts';
 import { loadProblem } from '../../spec/load.ts';
 import { TIMESERIES_FILES } from '../../timeseries/job.ts';
@@ -20,6 +20,8 @@ import { fitTimeSeries } from './fit-timeseries.ts';
 
 export const REPORT_FILE = 'report.json';
 export const PLOT_FILE = 'fit.svg';
+/** The plotted series beside the SVG: data, fit and residual per data time. */
+export const PLOT_CSV_FILE = 'fit.csv';
 export const CHECKPOINT_FILE = 'checkpoint.json';
 
 export const fit: Command = {
@@ -34,7 +36,8 @@ Prints whether the fit converged (or NOT, with the reason) and each value with i
 error (Gauss-Newton covariance); report.json holds the correlations as well.
 Shows a progress bar (loss and iteration) on stderr. Writes to DIR:
   ${REPORT_FILE}      fitted values, loss history, residuals, stats
-  ${PLOT_FILE}          the data against the fitted trajectory, and the loss curve
+  ${PLOT_FILE}          the data against the fitted trajectory, residuals beneath, the loss curve
+  ${PLOT_CSV_FILE}          the plotted series: data, fit and residual per data time
   ${CHECKPOINT_FILE}  while running (every checkpointEvery iterations, and on Ctrl-C);
                    removed when the fit completes
 After an interrupt, run the same command again: it resumes from the checkpoint when the
@@ -146,6 +149,7 @@ Exit codes: 0 ok, 1 failure while running (solver error, interrupt), 2 bad input
     const plotFile = join(out, PLOT_FILE);
     const report = fitReport(problem, result, { specFile, dataFile, hash, plotFile: PLOT_FILE });
     await writeFileAtomic(plotFile, fitPlot(problem, result));
+    await writeFileAtomic(join(out, PLOT_CSV_FILE), fitCsv(problem, result));
     await writeFileAtomic(reportFile, JSON.stringify(report, null, 2) + '\n');
     await rm(checkpointFile, { force: true });
 
