@@ -107,6 +107,9 @@ function renderPanel(options: PlotOptions, x0: number, y0: number, width: number
   let xr = options.xRange ?? dataRange(options.series, 'x', xScale);
   let yr = options.yRange ?? dataRange(options.series, 'y', yScale);
   if (options.equalAspect && xScale === 'linear' && yScale === 'linear') {
+    // A margin of 5% on each side, so that curves and markers at the extremes stay off the frame.
+    if (!options.xRange) xr = widen(xr, 1.1 * (xr[1] - xr[0]) || 1);
+    if (!options.yRange) yr = widen(yr, 1.1 * (yr[1] - yr[0]) || 1);
     // Widen the shorter range so that one unit is as long on both axes.
     const perX = (xr[1] - xr[0]) / (right - left);
     const perY = (yr[1] - yr[0]) / (bottom - top);

@@ -5,7 +5,7 @@
  * comparison table and writes the pictures. With --data it fits the user's observations.
  */
 import { mkdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { GRADIENT_METHODS, type GradientMethodName } from '../../gradients/settings.ts';
 import { writeFileAtomic } from '../../io/atomic.ts';
 import { svgToPng } from '../../plot/png.ts';
@@ -160,8 +160,9 @@ async function paper(
     setup.system.bodies,
     experiment.test,
     experiment.outcomes.map((o) => ({ name: o.method, positions: o.test.predicted, losses: o.fit.lossHistory })),
-    'Three-body orbits on [0, 2] (x-y plane): truth (wide) and fitted masses (thin)',
+    'Three-body orbits on [0, 2] (x-y plane): truth (wide, pale) and each method (dashed); start points marked',
     { experiment: 'seed paper three-body', rows: rowsJson(rows), trueMasses: Array.from(setup.trueMasses), initialMasses: Array.from(experiment.initialMasses) },
+    setup.trainTimes[setup.trainTimes.length - 1],
   );
   io.stdout.write(`\nwritten:\n${files.map((f) => `  ${f}`).join('\n')}\n`);
   return 0;
@@ -253,7 +254,7 @@ async function userData(
   }
   io.stdout.write(`Mass estimation from ${dataFiles.join(', ')} (G = ${start.system.G}); fitted: ${Object.entries(fit).filter(([, v]) => v).map(([k]) => k).join(', ')}\n\n`);
   io.stdout.write(comparisonTable(rows) + '\n');
-  const files = await writePictures(outDir, start.system.bodies, observations[0], curves, `Orbits (x-y plane) of ${dataFiles[0]}: observed (wide) and fitted (thin)`, {
+  const files = await writePictures(outDir, start.system.bodies, observations[0], curves, `${basename(dataFiles[0])}: observed (wide) and fitted (dashed)`, {
     data: dataFiles,
     rows: rowsJson(rows),
   });
@@ -316,7 +317,7 @@ async function leastSquaresData(run: LeastSquaresRun): Promise<number> {
     N,
     windows[0].observations,
     [{ name: 'lm', positions, losses: result.lossHistory }],
-    `Orbits (x-y plane) of ${run.dataFiles[0]} in the ${frame}: observed (wide) and fitted (thin)`,
+    `${basename(run.dataFiles[0])} (${run.central === undefined ? 'inertial' : `relative to body ${run.central + 1}`}): observed (wide) and fitted (dashed)`,
     {
       data: run.dataFiles,
       frame: run.central === undefined ? 'inertial' : { central: run.central + 1 },
@@ -346,13 +347,14 @@ async function writePictures(
   results: { name: string; positions: Float64Array; losses: readonly number[] }[],
   title: string,
   report: Record<string, unknown>,
+  trainEnd?: number,
 ): Promise<string[]> {
   await mkdir(outDir, { recursive: true });
   const orbits = join(outDir, 'orbits.svg');
   const loss = join(outDir, 'loss.svg');
   const json = join(outDir, 'report.json');
   const pictures: [string, string][] = [
-    [orbits, orbitPlot(bodies, truth, results, title)],
+    [orbits, orbitPlot(bodies, truth, results, title, trainEnd)],
     [loss, lossPlot(results.map((r) => ({ name: r.name, losses: r.losses })), 'Training loss by gradient method')],
   ];
   const written: string[] = [];
