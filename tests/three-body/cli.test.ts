@@ -133,6 +133,9 @@ describe('aca three-body', () => {
     const csv = await run('three-body', '--data', join(dir, 'obs.csv'), '--initial', join(dir, 'init.json'), '--quiet');
     expect(csv.code).toBe(2);
     expect(csv.stderr).toContain("line 1: unknown column 'w9'");
+    const noTime = await run('three-body', '--data', 'data/planets-1.csv', '--data', 'data/planets-2.csv', '--initial', 'data/planets-start.json', '--time-column', 'days', '--quiet');
+    expect(noTime.code).toBe(2);
+    expect(noTime.stderr).toContain("no time column 'days'");
     const noInit = await run('three-body', '--data', join(dir, 'obs.csv'));
     expect(noInit.code).toBe(2);
     expect(noInit.stderr).toContain('--data needs --initial FILE');

@@ -60,6 +60,7 @@ Options:
   --central B        the data are relative to body B (1-based; e.g. the Sun); default inertial
   --optimizer NAME   lm (least squares; default) or adam (with each gradient method)
   --iterations N     LM's iteration limit (default 100)
+  --time-column NAME the data's time column (default t or time)
   --weight-base B    observation weight B^(t - t0) (default 0.01 for the paper, 1 for your data)
   --rtol X, --atol X solver tolerances (default 1e-7)
   --workers N        windows on N worker threads (default 1: in this thread)
@@ -96,6 +97,7 @@ export const threeBody: Command = {
         central: { type: 'string' },
         optimizer: { type: 'string' },
         iterations: { type: 'string' },
+        'time-column': { type: 'string' },
       },
       [],
     );
@@ -122,7 +124,7 @@ async function paper(
   io: CliIO,
 ): Promise<number> {
   const seed = intOption('three-body', 'seed', values.seed as string | undefined);
-  for (const name of ['initial', 'units', 'G', 'fit', 'workers', 'fix', 'central', 'optimizer', 'iterations']) {
+  for (const name of ['initial', 'units', 'G', 'fit', 'workers', 'fix', 'central', 'optimizer', 'iterations', 'time-column']) {
     if (values[name] !== undefined) throw new UsageError(`aca three-body: --${name} applies to your own data (--data FILE); the paper experiment has its own`);
   }
   const optionalNumber = (name: string) => (values[name] === undefined ? undefined : numberOption(name, values[name] as string));
@@ -181,7 +183,7 @@ async function userData(
   if (!initial) throw new UsageError('aca three-body: --data needs --initial FILE (the masses guess and each window\'s initial state; see aca three-body --help)');
   const G = values.G === undefined ? undefined : numberOption('G', values.G as string);
   const start = await readStartingValues(initial, dataFiles.length, { units: values.units as string | undefined, G });
-  const observations = await Promise.all(dataFiles.map((f) => readObservations(f, start.system.bodies)));
+  const observations = await Promise.all(dataFiles.map((f) => readObservations(f, start.system.bodies, values['time-column'] as string | undefined)));
   const fit = parseFit(values.fit as string | undefined);
   const lr = values.lr === undefined ? 0.01 : numberOption('lr', values.lr as string);
   const lrDecay = values['lr-decay'] === undefined ? 1 : numberOption('lr-decay', values['lr-decay'] as string);
