@@ -249,3 +249,18 @@ function tolerance(name: string, v: Tolerance, d: number, min: number, allowed: 
   }
   return arr;
 }
+
+/** The tightest rtol a scaled solve gets: below ~100 ulps the error estimate is rounding. */
+const RTOL_FLOOR = 1e-14;
+
+/**
+ * The options with rtol and atol multiplied by `factor` (rtol no lower than RTOL_FLOOR): ACA's
+ * forward pass at toleranceFactor x the user's tolerances (gradients/gradient.ts), and the forward
+ * sensitivities of a least-squares fit on the same steps (gradients/sensitivities.ts).
+ */
+export function scaleTolerances(opts: ResolvedOptions, factor: number): ResolvedOptions {
+  if (factor === 1 || !opts.method.adaptive) return opts;
+  const rtol = opts.rtol.map((v) => (v === 0 ? 0 : Math.max(v * factor, Math.min(v, RTOL_FLOOR))));
+  const atol = opts.atol.map((v) => v * factor);
+  return { ...opts, rtol, atol };
+}

@@ -45,7 +45,7 @@ const cases: [string, (s: any) => void, string][] = [
   ['a fitted value without its value', (s) => (s.params.b = { bounds: [0, 1] }), 'params.b.value: missing (required)'],
   ['an unknown built-in model', (s) => (s.model = { builtin: 'nbdy' }), "model.builtin: unknown built-in model 'nbdy' (did you mean 'nbody'?)"],
   ['an unknown optimizer', (s) => (s.optimizer = { method: 'lbgfs' }),
-    "optimizer.method: 'lbgfs' is not one of 'adam', 'lbfgs' (did you mean 'lbfgs'?)"],
+    "optimizer.method: 'lbgfs' is not one of 'lm', 'lbfgs', 'adam' (did you mean 'lbfgs'?)"],
   ['zero iterations', (s) => (s.optimizer = { iterations: 0 }), 'optimizer.iterations: must be >= 1, got 0'],
   ['a one-body N-body model', (s) => (s.model = { builtin: 'nbody', bodies: 1 }), 'model.bodies: must be >= 2, got 1'],
   ['an equation that is not an expression', (s) => (s.model.equations.x = true),
