@@ -5,6 +5,7 @@
 import { InvalidArgumentError } from '../errors.ts';
 import type { Field } from '../fields/field.ts';
 import { DEFAULT_CONTROLLER, type ControllerOptions } from './controller.ts';
+import { defaultNewtonTolerance } from './implicit.ts';
 import { getMethod, type PreparedMethod } from './methods.ts';
 
 export type Tolerance = number | ArrayLike<number>;
@@ -38,6 +39,16 @@ export interface SolveOptions {
    * make the cubic Hermite interpolant far less accurate than the steps themselves.
    */
   readonly landOnOutputs?: boolean;
+  /**
+   * Stop with StiffnessDetectedError (ERR_STIFF) when an explicit method's steps are held on its
+   * stability boundary (solvers/stiffness.ts). Default true.
+   */
+  readonly stiffnessCheck?: boolean;
+  /**
+   * Implicit methods: the Newton iteration's stopping tolerance, as a fraction of the error
+   * tolerance (solvers/implicit.ts). Default max(10 eps / rtol, min(0.03, sqrt(rtol))).
+   */
+  readonly newtonTol?: number;
 }
 
 export interface ResolvedOptions {
@@ -56,6 +67,8 @@ export interface ResolvedOptions {
   readonly maxStep: number;
   readonly controller: ControllerOptions;
   readonly landOnOutputs: boolean;
+  readonly stiffnessCheck: boolean;
+  readonly newtonTol: number;
 }
 
 export function resolveOptions(field: Field, y0: ArrayLike<number>, opts: SolveOptions): ResolvedOptions {
@@ -120,6 +133,9 @@ export function resolveOptions(field: Field, y0: ArrayLike<number>, opts: SolveO
   }
   const minStep = opts.minStep ?? 0;
   if (!(minStep >= 0) || !Number.isFinite(minStep)) throw new InvalidArgumentError('minStep', minStep, 'a finite number >= 0');
+  const stiffnessCheck = opts.stiffnessCheck ?? true;
+  if (typeof stiffnessCheck !== 'boolean') throw new InvalidArgumentError('stiffnessCheck', stiffnessCheck, 'true or false');
+  const newtonTol = opts.newtonTol === undefined ? defaultNewtonTolerance(rtol) : positive('newtonTol', opts.newtonTol);
   const maxStep = opts.maxStep ?? Infinity;
   if (!(maxStep > minStep)) throw new InvalidArgumentError('maxStep', maxStep, `a number > minStep (${minStep})`);
 
@@ -139,6 +155,8 @@ export function resolveOptions(field: Field, y0: ArrayLike<number>, opts: SolveO
     maxStep,
     controller: resolveController(opts.controller),
     landOnOutputs: opts.landOnOutputs ?? (method.adaptive && !method.tableau.dense && method.order > 4),
+    stiffnessCheck,
+    newtonTol,
   };
 }
 
