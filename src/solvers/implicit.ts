@@ -27,10 +27,11 @@
  * Robertson to 1e11, the extrapolation Z_j = h gamma K_{j-1} made 14x more Newton failures.
  *
  * Jacobians come from fields/derivatives.ts: the field's own (compiled for equation models, hand-
- * written for N-body and networks), else assembled from d VJPs. All workspaces are allocated here,
- * once per solve.
+ * written for N-body and networks), else assembled from d VJPs; a field with no derivatives at all
+ * gets forward differences of f (newtonJacobian below: the chord iteration needs only an
+ * approximate J; its d f evaluations are counted). All workspaces are allocated here, once per solve.
  */
-import type { FieldDerivatives } from '../fields/derivatives.ts';
+import { fieldDerivatives, type FieldDerivatives } from '../fields/derivatives.ts';
 import type { Field } from '../fields/field.ts';
 import { luFactor, luSolve } from './lu.ts';
 import type { PreparedMethod } from './methods.ts';
@@ -47,6 +48,8 @@ export interface ImplicitCounters {
 export const MAX_NEWTON_ITERATIONS = 10;
 /** A stage whose contraction rate exceeded this asks for a fresh Jacobian at the next step. */
 export const REFRESH_RATE = 0.2;
+/** Updates below this many ulps of the stage value count as converged. */
+const ROUNDOFF = 16 * Number.EPSILON;
 /** The LU is kept while h gamma stays within this relative distance of the factored one. */
 const REFACTOR_CHANGE = 0.2;
 
@@ -56,6 +59,33 @@ export function defaultNewtonTolerance(rtol: Float64Array): number {
   for (let i = 0; i < rtol.length; i++) if (rtol[i] > 0) r = Math.min(r, rtol[i]);
   if (!Number.isFinite(r)) r = 1e-6;
   return Math.max((10 * Number.EPSILON) / r, Math.min(0.03, Math.sqrt(r)));
+}
+
+/** Where the Newton matrix's J comes from (module comment). */
+export type JacobianSource = Pick<FieldDerivatives, 'jacobian'>;
+
+export function newtonJacobian(field: Field, counters: ImplicitCounters): JacobianSource {
+  if (field.vjp || field.jvp || field.jacobian) return fieldDerivatives(field);
+  const d = field.dim;
+  const f0 = new Float64Array(d);
+  const f1 = new Float64Array(d);
+  const yy = new Float64Array(d);
+  return {
+    jacobian(t, y, p, outJy) {
+      field.f(t, y, p, f0);
+      yy.set(y);
+      for (let j = 0; j < d; j++) {
+        // sqrt(eps) relative steps (Dennis and Schnabel, Numerical Methods for Unconstrained
+        // Optimization, sec. 5.4).
+        const delta = Math.sqrt(Number.EPSILON) * Math.max(1, Math.abs(y[j]));
+        yy[j] = y[j] + delta;
+        field.f(t, yy, p, f1);
+        yy[j] = y[j];
+        for (let i = 0; i < d; i++) outJy[i * d + j] = (f1[i] - f0[i]) / delta;
+      }
+      counters.fEvals += d + 1;
+    },
+  };
 }
 
 export class ImplicitStages {
@@ -79,7 +109,7 @@ export class ImplicitStages {
   constructor(
     private readonly field: Field,
     private readonly method: PreparedMethod,
-    private readonly derivatives: FieldDerivatives,
+    private readonly derivatives: JacobianSource,
     private readonly rtol: Float64Array,
     private readonly atol: Float64Array,
     private readonly kappa: number,
@@ -169,14 +199,22 @@ export class ImplicitStages {
         for (let i = 0; i < d; i++) dZ[i] = hg * F[i] - Z[i];
         luSolve(M, d, pivot, dZ);
         let sum = 0;
+        // At round-off: every update within a few ulps of the stage value (a tight kappa, as in
+        // ACA's replay, would otherwise stall on rounding noise and read it as divergence).
+        let roundoff = true;
         for (let i = 0; i < d; i++) {
           const scale = atol[i] + rtol[i] * Math.max(Math.abs(y[i]), Math.abs(Y[i]));
           const r = dZ[i] / scale;
           sum += r * r;
+          if (Math.abs(dZ[i]) > ROUNDOFF * (Math.abs(z[i]) + Math.abs(Z[i]))) roundoff = false;
           Z[i] += dZ[i];
         }
         const norm = Math.sqrt(sum / d);
         if (!Number.isFinite(norm)) return false;
+        if (roundoff) {
+          converged = true;
+          break;
+        }
         if (it > 0) {
           const theta = norm / previous;
           if (theta > this.maxRate) this.maxRate = theta;

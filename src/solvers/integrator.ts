@@ -10,10 +10,9 @@ import {
   StepSizeUnderflowError,
   StiffnessDetectedError,
 } from '../errors.ts';
-import { fieldDerivatives } from '../fields/derivatives.ts';
 import type { Field } from '../fields/field.ts';
 import { initialStepSize, stepFactor } from './controller.ts';
-import { ImplicitStages, type ImplicitCounters } from './implicit.ts';
+import { ImplicitStages, newtonJacobian, type ImplicitCounters } from './implicit.ts';
 import { denseWeights, IMPLICIT_METHOD_NAMES, type PreparedMethod } from './methods.ts';
 import type { ResolvedOptions } from './options.ts';
 import { StiffnessDetector, STIFF_STEPS } from './stiffness.ts';
@@ -163,7 +162,7 @@ export class Integrator implements StepRecord {
     if (this.method.implicit) {
       const counters: ImplicitCounters & SolveStats = { accepted: 0, rejected: 0, fEvals: 0, newtonIterations: 0, jacobianEvals: 0, luFactorizations: 0 };
       this.stats = counters;
-      this.implicitStages = new ImplicitStages(field, this.method, fieldDerivatives(field), opts.rtol, opts.atol, opts.newtonTol, counters);
+      this.implicitStages = new ImplicitStages(field, this.method, newtonJacobian(field, counters), opts.rtol, opts.atol, opts.newtonTol, counters);
     } else {
       this.stats = { accepted: 0, rejected: 0, fEvals: 0 };
       this.implicitStages = null;

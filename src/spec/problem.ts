@@ -349,6 +349,8 @@ function solverSettings(spec: Spec, dim: number, issues: SpecIssue[]): SolverSet
     firstStep: solver.firstStep,
     maxStep: solver.maxStep,
     controller: solver.controller,
+    stiffnessCheck: solver.stiffnessCheck,
+    newtonTol: solver.newtonTol,
   });
 }
 

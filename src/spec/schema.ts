@@ -292,6 +292,8 @@ const SolverSchema = strict({
   firstStep: z.number().positive().optional(),
   maxStep: z.number().positive().optional(),
   controller: z.enum(['integral', 'pi']).optional(),
+  stiffnessCheck: z.boolean().optional(),
+  newtonTol: z.number().positive().optional(),
 });
 export type SolverSpec = z.output<typeof SolverSchema>;
 
