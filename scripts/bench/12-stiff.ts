@@ -72,7 +72,7 @@ const problems: Problem[] = [
   },
   {
     name: 'vdp1000',
-    field: expressionField({ states: ['x', 'v'], params: ['mu'], equations: { x: 'v', v: 'mu*((1 - x^2)*v - x)' } }),
+    field: expressionField({ states: ['x', 'v'], params: ['mu'], equations: { x: 'v', v: 'mu*(1 - x^2)*v - x' } }),
     y0: [2, 0],
     t1: 3000,
     params: [1000],

@@ -169,7 +169,7 @@ class AcaPass implements GradientPass {
 function implicitReplay(problem: ForwardProblem) {
   const { field, options } = problem;
   const counters = { fEvals: 0, newtonIterations: 0, jacobianEvals: 0, luFactorizations: 0 };
-  const stages = new ImplicitStages(field, options.method, fieldDerivatives(field), options.rtol, options.atol, 1e-10, counters);
+  const stages = new ImplicitStages(field, options.method, fieldDerivatives(field), options.rtol, options.atol, 1e-10, counters, 100);
   return {
     solve(t: number, y: Float64Array, h: number, K: readonly Float64Array[], Y: readonly Float64Array[]): number {
       const before = counters.fEvals;

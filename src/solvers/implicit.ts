@@ -50,6 +50,8 @@ export const MAX_NEWTON_ITERATIONS = 10;
 export const REFRESH_RATE = 0.2;
 /** Updates below this many ulps of the stage value count as converged. */
 const ROUNDOFF = 16 * Number.EPSILON;
+/** Updates below this relative size that stop contracting are rounding noise: converged. */
+const NOISE = 1e4 * Number.EPSILON;
 /** The LU is kept while h gamma stays within this relative distance of the factored one. */
 const REFACTOR_CHANGE = 0.2;
 
@@ -114,6 +116,8 @@ export class ImplicitStages {
     private readonly atol: Float64Array,
     private readonly kappa: number,
     private readonly counters: ImplicitCounters,
+    /** More for a replay to round-off (tight kappa: the chord iteration converges only linearly). */
+    private readonly maxIterations = MAX_NEWTON_ITERATIONS,
   ) {
     const d = field.dim;
     this.d = d;
@@ -191,7 +195,7 @@ export class ImplicitStages {
       let eta = Math.pow(Math.max(this.eta, Number.EPSILON), 0.8);
       let previous = NaN;
       let converged = false;
-      for (let it = 0; it < MAX_NEWTON_ITERATIONS; it++) {
+      for (let it = 0; it < this.maxIterations; it++) {
         for (let i = 0; i < d; i++) Y[i] = z[i] + Z[i];
         field.f(tj, Y, p, F);
         counters.fEvals++;
@@ -202,11 +206,15 @@ export class ImplicitStages {
         // At round-off: every update within a few ulps of the stage value (a tight kappa, as in
         // ACA's replay, would otherwise stall on rounding noise and read it as divergence).
         let roundoff = true;
+        let noise = true;
         for (let i = 0; i < d; i++) {
           const scale = atol[i] + rtol[i] * Math.max(Math.abs(y[i]), Math.abs(Y[i]));
           const r = dZ[i] / scale;
           sum += r * r;
-          if (Math.abs(dZ[i]) > ROUNDOFF * (Math.abs(z[i]) + Math.abs(Z[i]))) roundoff = false;
+          const size = Math.abs(dZ[i]);
+          const value = Math.abs(z[i]) + Math.abs(Z[i]);
+          if (size > ROUNDOFF * value) roundoff = false;
+          if (size > NOISE * value) noise = false;
           Z[i] += dZ[i];
         }
         const norm = Math.sqrt(sum / d);
@@ -218,7 +226,14 @@ export class ImplicitStages {
         if (it > 0) {
           const theta = norm / previous;
           if (theta > this.maxRate) this.maxRate = theta;
-          if (!(theta < 1)) return false;
+          // No contraction at the level of rounding noise is convergence, not divergence.
+          if (!(theta < 1)) {
+            if (noise) {
+              converged = true;
+              break;
+            }
+            return false;
+          }
           eta = theta / (1 - theta);
         }
         if (eta * norm <= kappa || norm === 0) {

@@ -29,7 +29,7 @@ export function replay(
   const out = new Float64Array(times.length * d);
   const counters = { fEvals: 0, newtonIterations: 0, jacobianEvals: 0, luFactorizations: 0 };
   const tol = new Float64Array(d).fill(1e-10);
-  const implicit = method.implicit ? new ImplicitStages(field, method, fieldDerivatives(field), tol, tol, 1e-14, counters) : null;
+  const implicit = method.implicit ? new ImplicitStages(field, method, fieldDerivatives(field), tol, tol, 1e-14, counters, 100) : null;
   let k = 0;
   const t0 = steps.t.length ? steps.t[0] : times[0];
   while (k < times.length && times[k] === t0) out.set(y, d * k++);

@@ -16,7 +16,7 @@ export function fixedStepImplicit(field: Field, methodName: string, y0: ArrayLik
   const K = allocateStages(method.denseStages, d);
   const tol = new Float64Array(d).fill(1e-12);
   const counters = { fEvals: 0, newtonIterations: 0, jacobianEvals: 0, luFactorizations: 0 };
-  const stages = new ImplicitStages(field, method, fieldDerivatives(field), tol, tol, 1e-14, counters);
+  const stages = new ImplicitStages(field, method, fieldDerivatives(field), tol, tol, 1e-14, counters, 100);
   let y = Float64Array.from(y0);
   let yNew = new Float64Array(d);
   const h = (t1 - t0) / n;

@@ -39,7 +39,7 @@ export const hires = () =>
     },
   });
 export const vanDerPol = () =>
-  expressionField({ states: ['x', 'v'], params: ['mu'], equations: { x: 'v', v: 'mu*((1 - x^2)*v - x)' } });
+  expressionField({ states: ['x', 'v'], params: ['mu'], equations: { x: 'v', v: 'mu*(1 - x^2)*v - x' } });
 
 /** Published reference solutions (Mazzia and Magherini, Test Set for IVP Solvers, Bari, 2008). */
 const BARI = {
