@@ -2,8 +2,9 @@
  * Stiff work-precision benchmark (issue 12): ROBER to t = 1e11, HIRES to t = 321.8122 and Van der
  * Pol with mu = 1000 to t = 3000, solved by the implicit methods (kvaerno3, kvaerno5) at four
  * tolerances, beside the explicit methods where they finish (stiffnessCheck off, at most 200k
- * steps), and beside scipy's Radau and BDF measured on this machine by scripts/reference/stiff.py
- * (committed in tests/solvers/stiff-reference.json with their command; quoted, not rerun).
+ * steps), and beside scipy's Radau and BDF measured on this machine by `python3
+ * scripts/reference/stiff.py timings` (committed in scripts/bench/stiff-scipy-timings.json with
+ * their command; quoted, not rerun).
  *
  * Error: the largest relative error over the components against scipy Radau at rtol 1e-12 (the
  * same file). Timing: warm-up, then the contenders interleaved round by round; the figure is the
@@ -24,6 +25,7 @@ import { solve, type Solution } from '../../src/solvers/solve.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ref = JSON.parse(readFileSync(join(here, '../../tests/solvers/stiff-reference.json'), 'utf8'));
+const scipyRuns = JSON.parse(readFileSync(join(here, 'stiff-scipy-timings.json'), 'utf8'));
 const ROUNDS = 5;
 const RTOLS = [1e-4, 1e-6, 1e-8, 1e-10];
 
@@ -136,8 +138,8 @@ for (const p of problems) {
       );
     }
   }
-  console.log(`scipy (python3 scripts/reference/stiff.py, scipy ${ref.scipy}, best of 3, same tolerances; quoted):`);
-  for (const row of ref.timings[p.name]) {
+  console.log(`scipy (${scipyRuns.command}, scipy ${scipyRuns.scipy}, best of 3, same tolerances; quoted from stiff-scipy-timings.json):`);
+  for (const row of scipyRuns.timings[p.name]) {
     console.log(`${row.method.padEnd(9)} ${row.rtol.toExponential(0)}   ${fmt(relError(row.y, yRef)).padEnd(9)}  ${ms(row.ms).padStart(7)}  ${String(row.steps).padStart(7)}        -        -  ${String(row.njev).padStart(5)}  ${String(row.nlu).padStart(5)}`);
   }
 }
