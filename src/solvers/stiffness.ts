@@ -16,7 +16,7 @@
 import type { PreparedMethod } from './methods.ts';
 
 export const BOUNDARY_FRACTION = 0.97;
-export const STIFF_STEPS = 15;
+export const STIFF_STEPS = 50;
 export const NONSTIFF_STEPS = 6;
 
 export class StiffnessDetector {
