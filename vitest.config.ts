@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Lets tests make workers fail on purpose (src/parallel/test-fault.ts); off everywhere else.
+    env: { ACA_TEST_FAULTS: '1' },
   },
 });

@@ -1,6 +1,6 @@
 /**
  * Writes data/lotka_volterra.csv: synthetic observations of the Lotka-Volterra problem of
- * shared/problems/lotka_volterra.json (a, b, c, d) = (1.5, 1, 3, 1), y0 = (1, 1) at t0 = 0, at 100
+ * data/problems/lotka_volterra.json (a, b, c, d) = (1.5, 1, 3, 1), y0 = (1, 1) at t0 = 0, at 100
  * irregular times drawn uniformly on (0, 10] (sorted, 3 decimals), each value multiplied by
  * (1 + 0.01 n) with n standard normal (1% multiplicative Gaussian noise). Seeded, so every run
  * writes the same file. The trajectory is solved with dopri8 at rtol = atol = 1e-12.

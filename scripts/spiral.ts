@@ -23,7 +23,7 @@ import { mlpField } from '../src/fields/mlp.ts';
 import type { GradientMethodName } from '../src/gradients/types.ts';
 import { solve } from '../src/solvers/solve.ts';
 import { forecast } from '../src/timeseries/forecast.ts';
-import { loadFittedModel, saveFittedModel } from '../src/timeseries/model-io.ts';
+import { loadFittedModel, saveFittedModel } from '../src/timeseries/model-file.ts';
 import { forecastPlot } from '../src/timeseries/plot.ts';
 import { seriesMse } from '../src/timeseries/series.ts';
 import { spiralField, spiralSeries, type SpiralProblem } from '../src/timeseries/spiral.ts';

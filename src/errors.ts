@@ -70,6 +70,66 @@ export class NonFiniteError extends AcaError {
 }
 
 /**
+ * The loss, its gradient at the outputs, or the gradient itself is NaN or infinite: a gradient
+ * failure, never a result (printed as `null` it would look like one). `what` names the quantity
+ * (e.g. 'dL/dp', 'loss gradient dL/dy'), `t` the time it belongs to and `index` its component.
+ */
+export class NonFiniteGradientError extends AcaError {
+  readonly t: number;
+  readonly index: number;
+  readonly what: string;
+  constructor(what: string, t: number, index: number, value: number, hint = '') {
+    super(
+      'ERR_NON_FINITE_GRADIENT',
+      `gradient failure: non-finite ${what} at t = ${t}: component ${index} is ${value}` + (hint ? ` (${hint})` : ''),
+    );
+    this.t = t;
+    this.index = index;
+    this.what = what;
+  }
+}
+
+/**
+ * The continuous adjoint's backward solve reconstructs y(t) instead of storing it; on a
+ * contracting flow (a stable limit cycle, damping) that reconstruction expands backwards and
+ * leaves the forward trajectory. Raised when it drifts beyond `limit` times the tolerance at an
+ * output time, or when the backward solve fails outright.
+ */
+export class AdjointDriftError extends AcaError {
+  readonly t: number;
+  readonly drift: number;
+  readonly limit: number;
+  constructor(t: number, drift: number, limit: number, cause?: string) {
+    super(
+      'ERR_ADJOINT_DRIFT',
+      (cause
+        ? `the continuous adjoint's backward solve failed at t = ${t} (${cause}): its reconstruction of y left the forward solution`
+        : `the continuous adjoint's reconstruction of y drifted from the forward solution at t = ${t}: ` +
+          `${drift.toPrecision(3)} times the tolerance (allowed: ${limit}, gradient.maxDrift)`) +
+        "; its gradient would be wrong. Use gradient method 'aca' (exact on the forward steps)",
+    );
+    this.t = t;
+    this.drift = drift;
+    this.limit = limit;
+  }
+}
+
+/** The gradient did not reach the requested accuracy within the allowed refinements. */
+export class GradientAccuracyError extends AcaError {
+  readonly estimate: number;
+  readonly requested: number;
+  constructor(requested: number, estimate: number, refinements: number, toleranceFactor: number) {
+    super(
+      'ERR_GRADIENT_ACCURACY',
+      `gradient accuracy ${requested} not reached: after ${refinements} refinements (tolerance x ${toleranceFactor}) ` +
+        `successive gradients still differ by ${estimate.toPrecision(3)} (raise gradient.maxRefinements or gradient.accuracy)`,
+    );
+    this.estimate = estimate;
+    this.requested = requested;
+  }
+}
+
+/**
  * An explicit method's steps were held on its stability boundary by a stiff problem (Hairer's
  * test, solvers/stiffness.ts): it would crawl on (to maxSteps) and its gradients through ACA would
  * be wrong. Names the implicit methods to use instead.

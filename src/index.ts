@@ -1,6 +1,9 @@
 /**
  * aca-ode: adaptive ODE solvers with accurate, fast gradients (Adaptive Checkpoint Adjoint).
- * The typed public API.
+ * The main entry: solvers, gradients, fields, losses, specs parsed from text, fit, time series.
+ * Nothing in its import graph touches a node: module (a test bundles it for the browser), so the
+ * file system, the worker pool and batches are in aca-ode/node, and TensorFlow.js in
+ * aca-ode/tensor.
  */
 export * from './errors.ts';
 export type { Field, FieldSpec } from './fields/field.ts';
@@ -22,6 +25,7 @@ export {
 export { createRng, rngFromState, type Rng } from './util/random.ts';
 export { buildField, registerFieldKind, type FieldBuilder } from './fields/registry.ts';
 export { expressionField, type ExpressionField } from './fields/expression/compile.ts';
+export { useMathJs, type MathJs } from './fields/expression/mathjs.ts';
 export type { ExpressionModel } from './fields/expression/parse.ts';
 export { nbodyModel, type NBodyModelOptions } from './fields/expression/nbody.ts';
 export { ModelError } from './fields/expression/errors.ts';
@@ -29,7 +33,13 @@ export type { Tableau } from './solvers/tableau.ts';
 export { TABLEAUS, METHOD_NAMES, IMPLICIT_METHOD_NAMES, getMethod, denseWeights, type PreparedMethod } from './solvers/methods.ts';
 export type { SolveOptions, Tolerance } from './solvers/options.ts';
 export type { SolveStats, StepObserver, StepRecord } from './solvers/integrator.ts';
-export { solve, stateAt, type Solution } from './solvers/solve.ts';
+export { solve, stateAt, type Solution, type SolutionStats } from './solvers/solve.ts';
+export { EventGradientError, type EventSpec, type EventRecord, type EventDirection } from './solvers/events.ts';
+export type { SaveAt } from './solvers/options.ts';
+export type { EventLoss } from './gradients/event-adjoint.ts';
+export { controllerPow } from './solvers/pow.ts';
+export { wasmUnsupported, BACKENDS, type Backend, type BackendChoice } from './wasm/backend.ts';
+export type { WasmFieldSource } from './wasm/field-source.ts';
 export { gradient, gradientMethod, checkGradientSettings } from './gradients/gradient.ts';
 export type { GradientMethod, GradientPass, BackwardStats, ForwardProblem } from './gradients/method.ts';
 export {
@@ -42,6 +52,9 @@ export {
   type NaiveSettings,
 } from './gradients/settings.ts';
 export type { GradientOptions, GradientResult, GradientStats } from './gradients/types.ts';
+export type { GradientAccuracy, GradientDiagnostics } from './gradients/types.ts';
+export { DEFAULT_TOLERANCE_FACTOR, DEFAULT_MAX_REFINEMENTS } from './gradients/gradient.ts';
+export { DEFAULT_MAX_DRIFT } from './gradients/adjoint.ts';
 export { fieldDerivatives, type FieldDerivatives } from './fields/derivatives.ts';
 export { squaredError, type Loss, type SquaredErrorOptions } from './losses/loss.ts';
 export {
@@ -55,26 +68,10 @@ export {
   type SquaredErrorSpec,
   type SumSquaresSpec,
 } from './losses/registry.ts';
-export {
-  batchGradient,
-  batchSolve,
-  cutShards,
-  DEFAULT_SHARD_SIZE,
-  type BatchJob,
-  type BatchTrajectory,
-  type BatchSolverOptions,
-  type BatchOptions,
-  type BatchStats,
-  type BatchGradientResult,
-  type BatchSolveResult,
-  type TestFault,
-} from './parallel/batch.ts';
-export { warmPool, closePool, defaultWorkers, resolveWorkers, type PoolOptions } from './parallel/pool.ts';
-export { runBatchFile, type BatchRunsOptions, type BatchRunsSummary, type BatchRunsProgress, type RunLine } from './parallel/batch-runs.ts';
-export { registerRunKind, type RunSpec, type RunRunner } from './parallel/run-spec.ts';
-export { ShardFailedError, WorkerFaultError, InterruptedError } from './parallel/errors.ts';
 export { SpecError, type SpecIssue } from './spec/errors.ts';
-export { parseSpec, parseSpecText, loadSpec, loadProblem, type LoadedProblem, type LoadOptions } from './spec/load.ts';
+export { parseSpec, parseSpecText } from './spec/parse.ts';
+export { parseCsv, CsvError, type DataTable, type CsvProblem, type ParseCsvOptions } from './io/csv.ts';
+export { formatCsv, trajectoryCsv } from './io/csv-write.ts';
 export {
   buildProblem,
   dataColumns,
@@ -96,11 +93,8 @@ export {
   type PhaseSpec,
   type ForecastSpec,
 } from './spec/schema.ts';
-export { trainingPlan, problemSeries, type TrainingPlan, type PlanOverrides, type PhaseOptions } from './spec/training.ts';
+export { trainingPlan, problemSeries, type TrainingPlan, type PlanOverrides, type PhaseOptions } from './timeseries/plan.ts';
 export type { FreeValue } from './spec/values.ts';
-export { parseCsv, CsvError, type DataTable, type CsvProblem, type ParseCsvOptions } from './io/csv.ts';
-export { formatCsv, trajectoryCsv } from './io/csv-write.ts';
-export { writeFileAtomic, writeFileAtomicSync } from './io/atomic.ts';
 export { Adam, type AdamOptions, type AdamState } from './fit/adam.ts';
 export { LBFGS, type LBFGSOptions, type LBFGSState, type LBFGSStep, type Objective, type ObjectiveValue } from './fit/lbfgs.ts';
 export {
@@ -115,11 +109,16 @@ export {
   type CheckpointOptions,
   type StopReason,
 } from './fit/fit.ts';
-export { fitHash, readCheckpoint, CheckpointError, type FitCheckpoint } from './fit/checkpoint.ts';
+export {
+  CheckpointError,
+  parseCheckpoint,
+  CHECKPOINT_FORMAT,
+  type FitCheckpoint,
+  type CheckpointStore,
+} from './fit/checkpoint.ts';
 export { evaluateProblem, initialTheta, valuesAt } from './fit/objective.ts';
 export { fitReport, fitPlot } from './fit/report.ts';
 export { linePlot, panelGrid, PALETTE, type PlotOptions, type PlotSeries, type GridOptions, type SeriesStyle, type Scale } from './plot/svg.ts';
-export { ProgressBar, type ProgressOptions } from './cli/progress.ts';
 export { hybridField, type HybridField, type HybridOptions, type HybridNetworkOptions } from './fields/hybrid.ts';
 export {
   createTimeSeries,
@@ -146,7 +145,6 @@ export {
   type SubsequenceBatch,
   type TrainSolverOptions,
 } from './timeseries/evaluate.ts';
-export { poolEvaluator, type PoolEvaluatorOptions } from './timeseries/pool-evaluator.ts';
 export {
   trainTimeSeries,
   trainInPhases,
@@ -159,8 +157,6 @@ export {
   type TrainStopReason,
 } from './timeseries/train.ts';
 export {
-  saveFittedModel,
-  loadFittedModel,
   parseFittedModel,
   fittedModelJson,
   FittedModelError,
@@ -171,4 +167,3 @@ export {
 export { forecast, forecastReport, type Forecast, type ForecastOptions } from './timeseries/forecast.ts';
 export { forecastPlot, type ForecastPlotOptions } from './timeseries/plot.ts';
 export { spiralField, spiralSeries, type SpiralProblem } from './timeseries/spiral.ts';
-export { runTimeSeriesJob, TIMESERIES_FILES, type TimeSeriesJob, type TimeSeriesJobResult } from './timeseries/job.ts';

@@ -1,6 +1,6 @@
 /**
  * Forward-solve benchmark on the figure-eight three-body orbit (data/problems, the project's copy
- * of shared/problems/three_body_figure_eight.json), one period T.
+ * of data/problems/three_body_figure_eight.json), one period T.
  *
  * 1. dopri5 at rtol = atol = 1e-8, side by side in one run with
  *    (a) a hand-written single-function Dopri5 loop on Float64Array (below): the no-abstraction

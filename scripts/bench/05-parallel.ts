@@ -1,7 +1,7 @@
 /**
  * Parallel batches: trajectory gradients per second against the number of workers.
  *
- * Problem: the figure-eight three-body orbit (shared/problems) over one period with its 10
+ * Problem: the figure-eight three-body orbit (data/problems) over one period with its 10
  * observation times, each trajectory's initial state perturbed by N(0, 1e-3^2) per component;
  * loss: sum of squared positions at the outputs; ACA with dopri5 at rtol = atol = 1e-6.
  * Batches of 16, 256 and 4,096 trajectories, shards of 32.

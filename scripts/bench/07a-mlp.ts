@@ -1,7 +1,7 @@
 /**
  * Dense-network field cost: nanoseconds per f and per vjp for the 2-50-2 tanh net of the spiral
  * neural ODE, side by side with a plain allocating JavaScript network (arrays of arrays, new
- * arrays per call) and TensorFlow.js (CPU backend, float32; shared/design/measured-facts.md
+ * arrays per call) and TensorFlow.js (CPU backend, float32; docs/design.md, "Measured facts"
  * found about 170 us for forward + gradient there, 0.8 us hand-written). Prints ratios; asserts
  * nothing.
  */

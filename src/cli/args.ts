@@ -9,6 +9,8 @@ import { didYouMean } from '../fields/expression/suggest.ts';
 import { CsvError } from '../io/csv.ts';
 import { CheckpointError } from '../fit/checkpoint.ts';
 import { SpecError } from '../spec/errors.ts';
+import { OutputLockedError } from '../parallel/errors.ts';
+import { OutputWriteError } from '../io/atomic.ts';
 
 /** A command line that cannot be run as written (exit code 2). */
 export class UsageError extends AcaError {
@@ -30,7 +32,9 @@ export function exitCodeFor(error: unknown): number {
     error instanceof ModelError ||
     error instanceof CsvError ||
     error instanceof CheckpointError ||
-    error instanceof InvalidArgumentError;
+    error instanceof InvalidArgumentError ||
+    error instanceof OutputLockedError ||
+    (error instanceof OutputWriteError && error.badPath);
   return badInput ? EXIT_BAD_INPUT : EXIT_FAILURE;
 }
 
@@ -71,7 +75,12 @@ function usageMessage(error: Error & { code?: string }, options: Options): strin
       return `unknown option '${name}'${didYouMean(name, names) || ` (options: ${names.join(', ')})`}`;
     }
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
-      return /argument missing/.test(error.message) ? `option '${flag.split(' ')[0]}' needs a value` : `option '${flag}' takes no value`;
+      if (/argument missing/.test(error.message)) return `option '${flag.split(' ')[0]}' needs a value`;
+      // `--iterations -1`: parseArgs will not take a value that starts with a dash.
+      if (/ambiguous/.test(error.message)) {
+        return `option '${flag}' needs a value; one that starts with '-' is written ${flag}=VALUE (e.g. ${flag}=-1)`;
+      }
+      return `option '${flag}' takes no value`;
     default:
       return error.message;
   }

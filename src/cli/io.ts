@@ -2,9 +2,8 @@
  * Where a command writes: stdout for results, stderr for progress and messages. main() takes them
  * as arguments so that tests can run commands in-process and read what they wrote.
  */
-import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { writeFileAtomic } from '../io/atomic.ts';
+import { makeOutputFolder, writeFileAtomic } from '../io/atomic.ts';
 import type { ProgressStream } from './progress.ts';
 
 export interface CliIO {
@@ -22,6 +21,6 @@ export async function writeResult(io: CliIO, file: string | undefined, content: 
     io.stdout.write(content);
     return;
   }
-  await mkdir(dirname(file), { recursive: true });
+  await makeOutputFolder(dirname(file));
   await writeFileAtomic(file, content);
 }

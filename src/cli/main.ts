@@ -7,30 +7,27 @@
 import { readFileSync } from 'node:fs';
 import { AcaError } from '../errors.ts';
 import { CsvError } from '../io/csv.ts';
+import { didYouMean } from '../fields/expression/suggest.ts';
 import { SpecError } from '../spec/errors.ts';
+import { capMessage } from '../limits.ts';
+import { describeErrno } from '../parallel/errors.ts';
 import { EXIT_BAD_INPUT, exitCodeFor, UsageError } from './args.ts';
-import type { Command } from './command.ts';
-import { batch } from './commands/batch.ts';
-import { check } from './commands/check.ts';
-import { cnn } from './commands/cnn.ts';
-import { demo } from './commands/demo.ts';
-import { fit } from './commands/fit.ts';
-import { grad } from './commands/grad.ts';
-import { solve } from './commands/solve.ts';
-import { threeBody } from './commands/three-body.ts';
+import { COMMANDS } from './commands/index.ts';
 import { processIO, type CliIO } from './io.ts';
 
-export const COMMANDS: readonly Command[] = [threeBody, check, solve, grad, fit, batch, cnn, demo];
+export { COMMANDS };
 
 export async function main(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
-  const [name, ...rest] = argv;
+  // --debug anywhere (or ACA_DEBUG=1) adds the stack to an error; the commands never see it.
+  const debug = argv.includes('--debug') || process.env.ACA_DEBUG === '1';
+  const [name, ...rest] = argv.filter((arg) => arg !== '--debug');
   if (name === undefined) {
     io.stderr.write(usage());
     return EXIT_BAD_INPUT;
   }
   if (name === '--help' || name === '-h' || name === 'help') {
     const topic = rest[0] && COMMANDS.find((c) => c.name === rest[0]);
-    io.stdout.write(topic ? topic.help + '\n' : usage());
+    io.stdout.write(topic ? (await topic.load()).help + '\n' : usage());
     return 0;
   }
   if (name === '--version' || name === '-v') {
@@ -39,18 +36,28 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
   }
   const command = COMMANDS.find((c) => c.name === name);
   try {
-    if (!command) {
-      const hint = COMMANDS.map((c) => c.name);
-      throw new UsageError(`aca: unknown command '${name}' (commands: ${hint.join(', ')}; see aca --help)`);
-    }
-    return await command.run(rest, io);
+    if (!command) throw unknownCommand(name);
+    return await (await command.load()).run(rest, io);
   } catch (error) {
-    io.stderr.write(describeError(name, error) + '\n');
-    return exitCodeFor(error);
+    // The one error boundary: a message (capped, so that no input can flood the terminal), the
+    // stack only when asked for.
+    io.stderr.write(capMessage(describeError(name, error), MAX_ERROR_OUTPUT) + '\n');
+    if (debug) io.stderr.write(`${(error as Error)?.stack ?? String(error)}\n`);
+    return errorExitCode(error);
   }
 }
 
-function describeError(command: string, error: unknown): string {
+/** Characters of an error on stderr (a spec's issues are capped one by one before this). */
+const MAX_ERROR_OUTPUT = 4000;
+
+/** Exit code of an error: the library's classes by exitCodeFor; a bad output path is bad input. */
+export function errorExitCode(error: unknown): number {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  if (!(error instanceof AcaError) && (code === 'ENOTDIR' || code === 'EISDIR')) return EXIT_BAD_INPUT;
+  return exitCodeFor(error);
+}
+
+export function describeError(command: string, error: unknown): string {
   if (error instanceof UsageError) return error.message;
   if (error instanceof SpecError) {
     // A problem with the file as a whole (unreadable, empty, YAML syntax) reads as one line.
@@ -61,9 +68,23 @@ function describeError(command: string, error: unknown): string {
   }
   if (error instanceof CsvError) return `aca ${command}: invalid data:\n${indent(error.message)}`;
   if (error instanceof AcaError) return `aca ${command}: ${error.message}`;
-  // Not one of ours: a bug or an I/O failure; the stack helps either way.
-  const e = error as Error;
-  return `aca ${command}: ${e?.stack ?? String(error)}`;
+  const e = error as NodeJS.ErrnoException | null;
+  // A system error (a write to a full disk, a read-only folder, a path through a file).
+  if (typeof e?.code === 'string' && /^E[A-Z]+$/.test(e.code) && typeof e.syscall === 'string') {
+    const where = e.path ? ` '${e.path}'` : '';
+    return `aca ${command}: cannot ${e.syscall}${where}: ${e.code} (${describeErrno(e.code)})`;
+  }
+  if (error instanceof RangeError) {
+    // Stack overflows and allocation limits: an input beyond what the checks foresaw.
+    return `aca ${command}: input too large or too deeply nested to process (RangeError: ${oneLine(error.message)}) [ERR_RANGE]`;
+  }
+  // Not one of ours: a bug. One line; --debug adds the stack.
+  const what = error instanceof Error ? `${error.name}: ${oneLine(error.message)}` : oneLine(String(error));
+  return `aca ${command}: internal error: ${what} [${typeof e?.code === 'string' ? e.code : 'ERR_INTERNAL'}] (run with --debug for the stack)`;
+}
+
+function oneLine(text: string): string {
+  return text.split('\n')[0];
 }
 
 function indent(text: string): string {
@@ -73,20 +94,32 @@ function indent(text: string): string {
     .join('\n');
 }
 
-function usage(): string {
-  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+/** `aca tree-body` -> did you mean 'three-body'? (an option given first gets the same treatment). */
+export function unknownCommand(name: string): UsageError {
+  const names = COMMANDS.map((c) => c.name);
+  const what = name.startsWith('-') ? 'option' : 'command';
+  const suggestion = didYouMean(name, name.startsWith('-') ? ['--help', '--version'] : names);
+  return new UsageError(`aca: unknown ${what} '${name}'${suggestion || ` (commands: ${names.join(', ')})`}; see aca --help`);
+}
+
+export function usage(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length), '-v, --version'.length);
   return [
-    'Usage: aca COMMAND [options]   (aca COMMAND --help for each)',
+    'Usage: aca-ode COMMAND [options]   (also installed as `aca`; aca COMMAND --help for each)',
     '',
     'Commands:',
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Options:',
+    `  ${'-h, --help'.padEnd(width)}  this help (aca help COMMAND: a command's help)`,
+    `  ${'-v, --version'.padEnd(width)}  the version of aca-ode`,
     '',
     'Exit codes: 0 ok, 1 failure while running, 2 bad input.',
     '',
   ].join('\n');
 }
 
-function version(): string {
+export function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
 }

@@ -1,6 +1,6 @@
 /**
  * Small hand-written fields with closed forms or classic test roles: Lotka-Volterra, the damped
- * rotation of shared/problems/linear_damped_rotation.json, and general linear systems y' = A y
+ * rotation of data/problems/linear_damped_rotation.json, and general linear systems y' = A y
  * with the entries of A as parameters.
  */
 import { InvalidArgumentError } from '../errors.ts';

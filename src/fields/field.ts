@@ -16,7 +16,15 @@
  *
  * A field also carries `spec`: plain JSON from which `buildField` (fields/registry.ts) rebuilds
  * the same field inside a worker thread.
+ *
+ * Optionally a field has a WebAssembly form, `wasm` (wasm/field-source.ts): emitters of f and its
+ * VJP into a generated module that runs the whole solve and ACA's backward sweep (src/wasm/,
+ * docs/wasm.md). The emitted code must compute what f and vjp compute, operation for operation;
+ * equation models and the 3-D N-body field have one, hand-written JavaScript fields, networks and
+ * hybrids do not and run in TypeScript.
  */
+import type { WasmFieldSource } from '../wasm/field-source.ts';
+
 export interface Field {
   /** Number of state components d. */
   readonly dim: number;
@@ -53,6 +61,8 @@ export interface Field {
    * and, when given, outJp (d x P, row-major). Optional (fields/derivatives.ts assembles it).
    */
   jacobian?(t: number, y: Float64Array, p: Float64Array, outJy: Float64Array, outJp: Float64Array | null): void;
+  /** The field's WebAssembly form, when it has one (see the header). */
+  readonly wasm?: WasmFieldSource;
   /** Serialisable description (JSON) that rebuilds this field: see fields/registry.ts. */
   readonly spec?: FieldSpec;
   /** Names of the state components and parameters, for output tables. */

@@ -333,6 +333,12 @@ function replaceCalls(source: string, path: string, mlp: Mlp): { text: string; c
       output = k - 1;
       end += index[0].length;
     }
+    // The replacement is a name: a digit or letter right after the call would be glued onto it
+    // (nn(x, y)[1]2 would read as output 12). Such a juxtaposition is refused.
+    const next = source.slice(end).match(/^\s*([A-Za-z0-9_.(])/);
+    if (next) {
+      throw new ModelError(path, `'${next[1]}' right after nn(${args.join(', ')})${index === null ? '' : `[${output + 1}]`} in '${source}': write an operator between them (e.g. * for a product)`);
+    }
     text += `${source.slice(from, match.index)}${NN_PREFIX}${output + 1}`;
     from = end;
     call.lastIndex = end;

@@ -1,7 +1,7 @@
 /**
  * Newtonian N-body gravity in 2-D or 3-D with the masses as parameters.
  *
- * State y = (r_1..r_N, v_1..v_N) (shared/problems/README.md). With d_ij = r_j - r_i:
+ * State y = (r_1..r_N, v_1..v_N) (data/problems/README.md). With d_ij = r_j - r_i:
  *   dr_i/dt = velocityScale * v_i
  *   dv_i/dt = G sum_{j != i} m_j d_ij / |d_ij|^3
  * velocityScale and G are the seed paper's nondimensional K2 and K1 (three_body_paper.json);
@@ -18,8 +18,10 @@
  * so the Jacobian blocks are d a_i / d r_j = -d a_i / d r_i = G m_j J(d), d a_j / d r_i =
  * -d a_j / d r_j = G m_i J(d), d a_i / d m_j = G d / |d|^3, d a_j / d m_i = -G d / |d|^3.
  */
+import { MAX_BODIES } from '../limits.ts';
 import { InvalidArgumentError } from '../errors.ts';
 import type { Field } from './field.ts';
+import { nbodyWasmSource } from '../wasm/nbody.ts';
 
 export interface NBodyOptions {
   readonly bodies: number;
@@ -37,7 +39,7 @@ export function resolveNBodyOptions(options: NBodyOptions): Required<NBodyOption
   const dims = options.dims ?? 3;
   const G = options.G ?? 1;
   const velocityScale = options.velocityScale ?? 1;
-  if (!Number.isInteger(n) || n < 2) throw new InvalidArgumentError('bodies', n, 'an integer >= 2');
+  if (!Number.isInteger(n) || n < 2 || n > MAX_BODIES) throw new InvalidArgumentError('bodies', n, `an integer from 2 to ${MAX_BODIES}`);
   if (dims !== 2 && dims !== 3) throw new InvalidArgumentError('dims', dims, '2 or 3');
   if (!Number.isFinite(G)) throw new InvalidArgumentError('G', G, 'a finite number');
   if (!Number.isFinite(velocityScale)) throw new InvalidArgumentError('velocityScale', velocityScale, 'a finite number');
@@ -144,6 +146,8 @@ function nbody3(
     dim,
     nParams: n,
     spec,
+    // The same loops as WebAssembly, for the generated solver (src/wasm/nbody.ts).
+    wasm: nbodyWasmSource(n, G, vs),
     stateNames,
     paramNames,
     f(_t, y, p, out) {

@@ -4,16 +4,13 @@
  * and the data, so that a checkpoint is never applied to a different problem. JSON numbers
  * round-trip doubles exactly, so a resumed fit repeats the uninterrupted one bit for bit.
  */
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { AcaError } from '../errors.ts';
-import type { DataTable } from '../io/csv.ts';
-import { writeFileAtomic } from '../io/atomic.ts';
-import type { Spec } from '../spec/schema.ts';
 import type { AdamState } from './adam.ts';
 import type { LBFGSState } from './lbfgs.ts';
 
-export const CHECKPOINT_FORMAT = 'aca-fit-checkpoint';
+export const CHECKPOINT_FORMAT = 'aca-ode/fit-checkpoint@1';
+/** What version 0.1 wrote (with version: 1); still read, so that a fit started then resumes. */
+const LEGACY_CHECKPOINT_FORMAT = 'aca-fit-checkpoint';
 export const CHECKPOINT_VERSION = 1;
 
 export interface FitCounters {
@@ -52,46 +49,76 @@ export class CheckpointError extends AcaError {
 }
 
 /**
- * Hash of what determines a fit's path: the spec (less optimizer.iterations, so that a fit can be
- * resumed with more of them, and less the data file's name) and the data's numbers.
+ * Where checkpoints are kept: a file system in Node (checkpoint-file.ts, aca-ode/node), or
+ * anything else a caller provides (a browser's storage). `read` gives undefined when there is none.
+ * fit() is handed one rather than importing node:fs, so that the library bundles for a browser.
  */
-export function fitHash(spec: Spec, data?: DataTable): string {
-  const { data: _file, optimizer, ...rest } = spec;
-  const { iterations: _iterations, ...optimizerRest } = optimizer ?? {};
-  const key = {
-    spec: { ...rest, optimizer: optimizerRest },
-    data: data ? { times: Array.from(data.times), columns: data.columns, values: Array.from(data.values, nullIfNaN) } : null,
-  };
-  return createHash('sha256').update(canonicalJson(key)).digest('hex');
+export interface CheckpointStore {
+  read(file: string): Promise<string | undefined>;
+  write(file: string, text: string): Promise<void>;
 }
 
-export async function writeCheckpoint(file: string, checkpoint: FitCheckpoint): Promise<void> {
-  await writeFileAtomic(file, JSON.stringify(checkpoint) + '\n');
-}
-
-/** The checkpoint in `file`, or undefined if there is none. */
-export async function readCheckpoint(file: string): Promise<FitCheckpoint | undefined> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new CheckpointError(file, (error as Error).message);
-  }
+/** A checkpoint's text, checked to be one of ours. */
+export function parseCheckpoint(text: string, file: string): FitCheckpoint {
   let value: FitCheckpoint;
   try {
     value = JSON.parse(text) as FitCheckpoint;
   } catch (error) {
     throw new CheckpointError(file, `not JSON (${(error as Error).message}); delete it to start over`);
   }
-  if (value?.format !== CHECKPOINT_FORMAT || value.version !== CHECKPOINT_VERSION) {
+  const format: string | undefined = value?.format;
+  if ((format !== CHECKPOINT_FORMAT && format !== LEGACY_CHECKPOINT_FORMAT) || value.version !== CHECKPOINT_VERSION) {
     throw new CheckpointError(file, `not an aca fit checkpoint (version ${CHECKPOINT_VERSION}); delete it to start over`);
   }
+  const problem = shapeProblem(value);
+  if (problem !== undefined) throw new CheckpointError(file, `${problem}; delete it to start over`);
   return value;
 }
 
-function nullIfNaN(v: number): number | null {
-  return Number.isNaN(v) ? null : v;
+/**
+ * What is wrong with a checkpoint's fields, or undefined. A file with the right format and hash
+ * may still be hand-edited or cut short: every field the loop reads is checked before it is used.
+ */
+function shapeProblem(c: FitCheckpoint): string | undefined {
+  const numbers = (v: unknown, nullable = false) =>
+    (nullable && v === null) || (Array.isArray(v) && v.every((x) => typeof x === 'number' && Number.isFinite(x)));
+  if (typeof c.hash !== 'string') return 'no "hash"';
+  if (c.method !== 'adam' && c.method !== 'lbfgs') return `"method" is ${JSON.stringify(c.method)}, not 'adam' or 'lbfgs'`;
+  if (!Number.isInteger(c.iteration) || c.iteration < 0) return `"iteration" is ${JSON.stringify(c.iteration)}, not an integer >= 0`;
+  if (!numbers(c.theta)) return '"theta" is not a list of finite numbers';
+  if (!(c.loss === null || (typeof c.loss === 'number' && Number.isFinite(c.loss)))) return '"loss" is not a finite number or null';
+  if (!numbers(c.gradient, true) || (c.gradient !== null && c.gradient.length !== c.theta.length)) {
+    return '"gradient" is not null or a list of finite numbers as long as theta';
+  }
+  if (!Array.isArray(c.history) || !c.history.every((x) => typeof x === 'number')) return '"history" is not a list of numbers';
+  const counters = c.counters as unknown as Record<string, unknown> | null;
+  if (counters === null || typeof counters !== 'object') return 'no "counters"';
+  for (const key of ['evaluations', 'fEvals', 'vjpEvals', 'accepted', 'rejected', 'elapsedMs']) {
+    if (typeof counters[key] !== 'number' || !Number.isFinite(counters[key])) return `"counters.${key}" is not a number`;
+  }
+  const o = c.optimizer as unknown as Record<string, unknown> | null;
+  if (o === null || typeof o !== 'object' || o.kind !== c.method) return `"optimizer" is not the state of ${c.method}`;
+  const n = c.theta.length;
+  if (c.method === 'adam') {
+    if (typeof o.lr !== 'number' || !Number.isInteger(o.t) || !numbers(o.m) || !numbers(o.v)) return '"optimizer" lacks lr, t, m or v';
+    if ((o.m as number[]).length !== n || (o.v as number[]).length !== n) return '"optimizer.m" and "optimizer.v" are not as long as theta';
+  } else {
+    const pairs = (v: unknown) => Array.isArray(v) && v.every((row) => numbers(row) && (row as number[]).length === n);
+    if (!pairs(o.s) || !pairs(o.y) || (o.s as unknown[]).length !== (o.y as unknown[]).length) return '"optimizer" lacks s or y pairs as long as theta';
+  }
+  return undefined;
+}
+
+
+/** The checkpoint in `file` of `store`, or undefined if there is none. */
+export async function readCheckpointFrom(store: CheckpointStore, file: string): Promise<FitCheckpoint | undefined> {
+  let text: string | undefined;
+  try {
+    text = await store.read(file);
+  } catch (error) {
+    throw new CheckpointError(file, (error as Error).message);
+  }
+  return text === undefined ? undefined : parseCheckpoint(text, file);
 }
 
 /** JSON with object keys sorted at every level. */

@@ -14,12 +14,19 @@
  * checkpoint and throws FitInterruptedError. The loop yields to the event loop once per
  * iteration so that a SIGINT handler gets to run.
  */
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import { AcaError } from '../errors.ts';
 import type { Problem } from '../spec/problem.ts';
 import { fittedBounds, fromFitted } from '../spec/values.ts';
 import { Adam, type AdamState } from './adam.ts';
-import { CheckpointError, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, readCheckpoint, writeCheckpoint, type FitCheckpoint, type FitCounters } from './checkpoint.ts';
+import {
+  CheckpointError,
+  CHECKPOINT_FORMAT,
+  CHECKPOINT_VERSION,
+  readCheckpointFrom,
+  type CheckpointStore,
+  type FitCheckpoint,
+  type FitCounters,
+} from './checkpoint.ts';
 import { LBFGS, type LBFGSState } from './lbfgs.ts';
 import { evaluateProblem, initialTheta, valuesAt } from './objective.ts';
 
@@ -43,6 +50,8 @@ export interface FitProgress {
 
 export interface CheckpointOptions {
   readonly file: string;
+  /** Where `file` lives: fileCheckpointStore (aca-ode/node) for files, or a caller's own store. */
+  readonly store: CheckpointStore;
   /** Problem hash (checkpoint.ts fitHash); a checkpoint with another hash is not used. */
   readonly hash: string;
   /** Iterations between checkpoints (default: the problem's optimizer.checkpointEvery). */
@@ -157,13 +166,16 @@ export async function fit(problem: Problem, options: FitOptions = {}): Promise<F
   const checkpointFile = options.checkpoint?.file;
   if (options.checkpoint && options.checkpoint.resume !== 'never') {
     const { file, hash, resume = 'auto' } = options.checkpoint;
-    const saved = await readCheckpoint(file);
+    const saved = await readCheckpointFrom(options.checkpoint.store, file);
     if (!saved && resume === 'require') throw new CheckpointError(file, 'not found (nothing to resume)');
     if (saved && saved.hash !== hash) {
       const why = 'written for a different spec or data';
       if (resume === 'require') throw new CheckpointError(file, `${why}; delete it or start without --resume`);
       ignoredCheckpoint = why;
       options.log?.(`not resuming from ${file}: ${why}; starting over`);
+    } else if (saved && (saved.theta.length !== theta.length || saved.method !== settings.method)) {
+      // The hash matched, so the file was edited: refuse it rather than resume a different fit.
+      throw new CheckpointError(file, `holds ${saved.theta.length} ${saved.method} values, the fit has ${theta.length} (${settings.method}); delete it to start over`);
     } else if (saved) {
       theta = Float64Array.from(saved.theta);
       iteration = saved.iteration;
@@ -178,6 +190,22 @@ export async function fit(problem: Problem, options: FitOptions = {}): Promise<F
     }
   }
 
+  // A checkpoint that cannot be written (a full disk, a read-only folder) must not cost the fit
+  // itself: say so once and go on without checkpoints.
+  let checkpointing = checkpointFile !== undefined;
+  const saveCheckpoint = async (): Promise<boolean> => {
+    if (!checkpointing) return false;
+    try {
+      await options.checkpoint!.store.write(checkpointFile!, JSON.stringify(snapshot()) + '\n');
+      return true;
+    } catch (error) {
+      // Whatever the store reports (a full disk, a read-only folder: the file store's
+      // OutputWriteError names the file and errno) ends checkpointing, not the fit.
+      checkpointing = false;
+      options.log?.(`warning: ${(error as Error).message}; the fit goes on without checkpoints`);
+      return false;
+    }
+  };
   const snapshot = (): FitCheckpoint => ({
     format: CHECKPOINT_FORMAT,
     version: CHECKPOINT_VERSION,
@@ -223,8 +251,8 @@ export async function fit(problem: Problem, options: FitOptions = {}): Promise<F
     }
     await nextTurn();
     if (options.signal?.aborted) {
-      if (checkpointFile) await writeCheckpoint(checkpointFile, snapshot());
-      throw new FitInterruptedError(iteration, checkpointFile);
+      const saved = await saveCheckpoint();
+      throw new FitInterruptedError(iteration, saved ? checkpointFile : undefined);
     }
     if (adam) {
       adam.step(theta, current.g);
@@ -249,7 +277,7 @@ export async function fit(problem: Problem, options: FitOptions = {}): Promise<F
         break;
       }
     }
-    if (checkpointFile && iteration % every === 0) await writeCheckpoint(checkpointFile, snapshot());
+    if (iteration % every === 0) await saveCheckpoint();
     // Adam reports once it has evaluated the new point, at the loop's top.
     if (!adam) {
       progress();
@@ -292,4 +320,13 @@ function maxNorm(g: ArrayLike<number>): number {
   let m = 0;
   for (let i = 0; i < g.length; i++) m = Math.max(m, Math.abs(g[i]));
   return m;
+}
+
+/**
+ * Resolves on the event loop's next turn, so that a signal handler gets to run. setImmediate
+ * where there is one (Node); a browser has only setTimeout, clamped to a few milliseconds.
+ */
+function nextTurn(): Promise<void> {
+  const later: (callback: () => void) => unknown = globalThis.setImmediate ?? ((callback) => setTimeout(callback, 0));
+  return new Promise((resolve) => later(resolve));
 }

@@ -37,14 +37,25 @@ export function valuesAt(problem: Problem, theta: ArrayLike<number>): { y0: Floa
 export function evaluateProblem(problem: Problem, theta: ArrayLike<number>): Evaluation {
   const loss = problem.loss;
   const data = problem.data;
-  if (!loss || !data) throw new InvalidArgumentError('problem.data', undefined, 'a data table (the loss needs observations)');
+  const eventLoss = problem.eventLoss;
+  if ((!loss || !data) && !eventLoss) {
+    throw new InvalidArgumentError('problem.data', undefined, 'a data table or observed event times (the loss needs observations)');
+  }
   const { y0, params } = valuesAt(problem, theta);
+  // Observed event times (spec/events.ts) add their squared error to the data's loss; without
+  // data the solve runs to the spec's t1 (or its last output time) and the loss is the events'.
+  const events = problem.events.length > 0 ? { events: problem.events, eventLoss } : {};
+  const span = data ? { times: data.times } : { times: [], t1: problem.t1 ?? problem.times?.[problem.times.length - 1] };
+  if (!data && span.t1 === undefined) {
+    throw new InvalidArgumentError('spec.t1', undefined, 'the end of the solve (a fit of event times without data needs t1 or times)');
+  }
   const result = gradient(problem.field, y0, {
     ...problem.solver,
-    times: data.times,
+    ...span,
+    ...events,
     t0: problem.t0,
     params,
-    loss,
+    loss: data ? loss : undefined,
     gradient: problem.gradient,
   });
   const g = Float64Array.from(problem.free, (free, j) => {
@@ -64,6 +75,10 @@ export interface GradientReport {
   readonly dy0: Record<string, number>;
   readonly dp: Record<string, number>;
   readonly stats: GradientResult['stats'];
+  /** ACA with `accuracy`: the error estimate (docs/gradient-accuracy.md). */
+  readonly accuracy?: GradientResult['accuracy'];
+  /** The adjoint: its reconstruction drift. */
+  readonly diagnostics?: GradientResult['diagnostics'];
 }
 
 export function gradientReport(problem: Problem, evaluation: Evaluation): GradientReport {
@@ -76,5 +91,7 @@ export function gradientReport(problem: Problem, evaluation: Evaluation): Gradie
     dy0: Object.fromEntries(problem.stateNames.map((n, i) => [n, result.dy0[i]])),
     dp: Object.fromEntries(problem.paramNames.map((n, i) => [n, result.dp[i]])),
     stats: result.stats,
+    ...(result.accuracy ? { accuracy: result.accuracy } : {}),
+    ...(result.diagnostics ? { diagnostics: result.diagnostics } : {}),
   };
 }

@@ -15,14 +15,18 @@ export interface ReportContext {
   readonly plotFile?: string;
 }
 
+/** The `format` key of a fit's report.json (docs/formats.md). */
+export const FIT_REPORT_FORMAT = 'aca-ode/fit-report@1';
+
 export function fitReport(problem: Problem, result: FitResult, context: ReportContext = {}): object {
   const residuals = seriesResiduals(problem, result);
   return {
+    format: FIT_REPORT_FORMAT,
     name: problem.name,
     spec: context.specFile ?? null,
     data: context.dataFile ?? null,
     hash: context.hash ?? null,
-    gradientMethod: problem.gradient.method,
+    gradient: problem.gradient,
     solver: problem.solver,
     optimizer: problem.optimizer,
     fitted: Object.fromEntries(
@@ -75,6 +79,9 @@ function seriesResiduals(problem: Problem, result: FitResult): Record<string, { 
   );
 }
 
+const MAX_PLOT_POINTS = 2000;
+const MAX_PLOT_PANELS = 24;
+
 /** The data against the fitted trajectory, one panel per series, and the loss history. */
 export function fitPlot(problem: Problem, result: FitResult, points = 400): string {
   const data = problem.data;
@@ -85,13 +92,17 @@ export function fitPlot(problem: Problem, result: FitResult, points = 400): stri
     const solution = solve(problem.field, result.y0, { ...problem.solver, times: fine, t0: problem.t0, params: result.params });
     const fitted = observeSeries(problem, solution.y, fine);
     const m = problem.series.length;
-    problem.series.forEach((s, j) => {
+    // A picture, not a copy of the data: at most MAX_PLOT_POINTS markers (evenly strided rows)
+    // and MAX_PLOT_PANELS panels, so that a million-row file gives a small SVG.
+    const stride = Math.max(1, Math.ceil(data.times.length / MAX_PLOT_POINTS));
+    const rows = Array.from({ length: Math.ceil(data.times.length / stride) }, (_, i) => i * stride);
+    problem.series.slice(0, MAX_PLOT_PANELS).forEach((s, j) => {
       panels.push({
         title: s.name,
         xLabel: 't',
         yLabel: s.name,
         series: [
-          { name: 'data', x: data.times, y: Float64Array.from(data.times, (_, k) => data.values[k * m + j]), style: 'points' },
+          { name: 'data', x: Float64Array.from(rows, (k) => data.times[k]), y: Float64Array.from(rows, (k) => data.values[k * m + j]), style: 'points' },
           { name: 'fit', x: fine, y: Float64Array.from(fine, (_, k) => fitted[k * m + j]), style: 'line' },
         ],
       });

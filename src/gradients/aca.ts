@@ -8,13 +8,15 @@
  * outputs inside the step), and sweep the stages in reverse. The step sizes are constants, so the
  * result is the exact derivative of the discrete forward map with the accepted steps held fixed.
  */
-import { AcaError, InvalidArgumentError } from '../errors.ts';
+import { AcaError, InvalidArgumentError, NonFiniteGradientError } from '../errors.ts';
 import { fieldDerivatives } from '../fields/derivatives.ts';
 import { ImplicitStages } from '../solvers/implicit.ts';
 import type { Integrator, StepRecord } from '../solvers/integrator.ts';
 import { denseWeights } from '../solvers/methods.ts';
 import { allocateStages, computeStages } from '../solvers/stepper.ts';
 import { CheckpointStore } from './checkpoints.ts';
+import { firstNonFinite } from './common.ts';
+import type { EventAdjoint } from './event-adjoint.ts';
 import type { BackwardStats, ForwardProblem, GradientMethod, GradientPass } from './method.ts';
 import { checkKeys, type AcaSettings } from './settings.ts';
 import { AdjointGrowthMonitor } from './adjoint-growth.ts';
@@ -26,6 +28,7 @@ export const KEPT_STAGES_LIMIT_BYTES = 64 * 1024 * 1024;
 
 export const aca: GradientMethod<AcaSettings> = {
   name: 'aca',
+  events: true,
   check(settings, path) {
     checkKeys(settings, path);
     const keep = settings.keepStages;
@@ -36,6 +39,7 @@ export const aca: GradientMethod<AcaSettings> = {
     if (limit !== undefined && !(typeof limit === 'number' && limit >= 0 && Number.isFinite(limit))) {
       throw new InvalidArgumentError(`${path}.keptStagesLimitBytes`, limit, 'a finite number of bytes >= 0');
     }
+    checkAccuracySettings(settings, path);
   },
   start(problem, settings) {
     return new AcaPass(problem, settings);
@@ -67,7 +71,7 @@ class AcaPass implements GradientPass {
     };
   }
 
-  backward(forward: Integrator, g: Float64Array, dy0: Float64Array, dp: Float64Array): BackwardStats {
+  backward(forward: Integrator, g: Float64Array, dy0: Float64Array, dp: Float64Array, events?: EventAdjoint | null): BackwardStats {
     const { field, options } = this.problem;
     const store = this.store;
     const method = options.method;
@@ -90,18 +94,24 @@ class AcaPass implements GradientPass {
     let k = options.times.length - 1;
 
     for (let i = store.count - 1; i >= 0; i--) {
+      const kTop = k;
       // Outputs exactly at the end of step i are its end state y_{i+1}.
       while (k >= 0 && outputStep[k] === i && outputTheta[k] === 1) addRow(a, g, k--, d);
       const kHi = k;
       while (k >= 0 && outputStep[k] === i) k--;
-      const interior = kHi > k;
+      // Events in the step are dense outputs too (and a cut step's end is not used: a -> 0).
+      const seeds = events ? events.seed(i, a, dp) : 0;
+      const interior = kHi > k || seeds > 0;
+      // After a reset, the step's start time moves with the event time (event-adjoint.ts).
+      const landing = events ? events.shifted(i) && events.landing(i) : false;
+      const timeTerms = events ? events.shifted(i) && (kTop > k || landing) : false;
 
       const t = store.times[i];
       const h = store.steps[i];
       // The FSAL last stage has b = 0 and feeds only the dense output: skip it when unused.
       let S = s;
-      if (interior && method.denseNeedsExtraStage) S = s + 1;
-      else if (!interior && method.fsal) S = s - 1;
+      if ((interior || timeTerms) && method.denseNeedsExtraStage) S = s + 1;
+      else if (!interior && !timeTerms && method.fsal) S = s - 1;
       const kept = store.load(i, Y);
       if (!kept && replay) {
         field.f(t, Y[0], p, K[0]);
@@ -116,7 +126,11 @@ class AcaPass implements GradientPass {
         for (let j = 0; j < s; j++) field.f(t + method.c[j] * h, Y[j], p, K[j]);
         computeStages(method, field, t, Y[0], h, p, K, Y[0], s, S, Y);
         fEvals += S;
+      } else if (timeTerms) {
+        for (let j = 0; j < S; j++) field.f(t + method.c[j] * h, Y[j], p, K[j]);
+        fEvals += S;
       }
+      const direct = timeTerms ? events!.timeTerms(i, S, K, a, g, outputTheta, kTop, k, seeds) : 0;
 
       adj.clear(S);
       ybar.set(a);
@@ -138,7 +152,10 @@ class AcaPass implements GradientPass {
           for (let c = 0; c < d; c++) Kb[c] += wj * g[base + c];
         }
       }
-      adj.sweep(field, t, h, Y, null, S, p, ybar, dp, false);
+      if (seeds > 0) seedEvents(events!, seeds, method, h, S, d, w, ybar, adj.Kbar);
+      const hbar = adj.sweep(field, t, h, Y, K, S, p, ybar, dp, landing);
+      if (firstNonFinite(ybar) >= 0) throw nonFiniteAdjoint(ybar, t);
+      if (timeTerms) events!.tau += direct - hbar;
       a.set(ybar);
       growth?.step(t, a);
     }
@@ -182,8 +199,55 @@ function implicitReplay(problem: ForwardProblem) {
   };
 }
 
+/** The step whose VJPs first made the adjoint non-finite (one add per component per step). */
+export function nonFiniteAdjoint(ybar: Float64Array, t: number): NonFiniteGradientError {
+  const i = firstNonFinite(ybar);
+  const hint = "the field's VJP produced it, e.g. a 0/0 such as abs(x)/x at x = 0";
+  return new NonFiniteGradientError('adjoint dL/dy (VJP a^T df/dy)', t, i, ybar[i], hint);
+}
+
+/** toleranceFactor in (0, 1], accuracy in (0, 1), maxRefinements an integer in 1..10. */
+function checkAccuracySettings(settings: AcaSettings, path: string): void {
+  const { toleranceFactor: f, accuracy, maxRefinements: n } = settings;
+  if (f !== undefined && !(typeof f === 'number' && f > 0 && f <= 1)) {
+    throw new InvalidArgumentError(`${path}.toleranceFactor`, f, 'a number in (0, 1] (1: plain ACA at the solve tolerance)');
+  }
+  if (accuracy !== undefined && !(typeof accuracy === 'number' && accuracy > 0 && accuracy < 1)) {
+    throw new InvalidArgumentError(`${path}.accuracy`, accuracy, 'a relative accuracy in (0, 1), e.g. 1e-6');
+  }
+  if (n !== undefined && !(Number.isInteger(n) && n >= 1 && n <= 10)) {
+    throw new InvalidArgumentError(`${path}.maxRefinements`, n, 'an integer from 1 to 10');
+  }
+}
+
 /** Stage inputs of a store that keeps none (one shared empty list: the hook runs every step). */
 const NO_INPUTS: readonly Float64Array[] = [];
+
+/** The event seeds of a step as dense outputs y* = y_i + h sum_j w_j(theta*) K_j. */
+function seedEvents(
+  events: EventAdjoint,
+  seeds: number,
+  method: Integrator['method'],
+  h: number,
+  S: number,
+  d: number,
+  w: Float64Array,
+  ybar: Float64Array,
+  Kbar: readonly Float64Array[],
+): void {
+  const cot = events.seedCot;
+  for (let q = 0; q < seeds; q++) {
+    denseWeights(method, events.seedTheta[q], w);
+    const base = q * d;
+    for (let c = 0; c < d; c++) ybar[c] += cot[base + c];
+    for (let j = 0; j < S; j++) {
+      const wj = h * w[j];
+      if (wj === 0) continue;
+      const Kb = Kbar[j];
+      for (let c = 0; c < d; c++) Kb[c] += wj * cot[base + c];
+    }
+  }
+}
 
 function addRow(a: Float64Array, g: Float64Array, k: number, d: number): void {
   const base = k * d;

@@ -9,8 +9,15 @@
  * O(d + P); the y(t) it reconstructs backwards is not the forward one, which is the error the
  * seed paper measures. y is not reset to the forward outputs at the output times (torchdiffeq
  * does not either, by default); docs/design.md gives the measured effect of doing so.
+ *
+ * Never silently wrong: at each output time (and at t0) the reconstructed y is compared with the
+ * forward solution in the error control's scaled RMS norm (1 = at tolerance); beyond maxDrift
+ * (default 1e5) it raises AdjointDriftError. On a contracting flow (Van der Pol's limit cycle)
+ * the backward reconstruction expands, leaves the trajectory and fails with a step-size
+ * underflow or returns a gradient off by 100% (docs/gradient-accuracy.md); the drift measured is
+ * in result.diagnostics.adjointDrift either way.
  */
-import { InvalidArgumentError } from '../errors.ts';
+import { AdjointDriftError, InvalidArgumentError, NonFiniteError, NonFiniteGradientError, StepSizeUnderflowError } from '../errors.ts';
 import { fieldDerivatives, type FieldDerivatives } from '../fields/derivatives.ts';
 import type { Field } from '../fields/field.ts';
 import { Integrator } from '../solvers/integrator.ts';
@@ -28,8 +35,14 @@ export const adjoint: GradientMethod<AdjointSettings> = {
         throw new InvalidArgumentError(`${path}.${key}`, v, 'a finite number > 0');
       }
     }
+    const reset = settings.resetStateAtOutputs;
+    if (reset !== undefined && typeof reset !== 'boolean') throw new InvalidArgumentError(`${path}.resetStateAtOutputs`, reset, 'true or false');
+    const m = settings.maxDrift;
+    if (m !== undefined && !(typeof m === 'number' && m > 0)) {
+      throw new InvalidArgumentError(`${path}.maxDrift`, m, 'a number > 0 (times the tolerance; Infinity: report only)');
+    }
   },
-  start({ field, options: opts }, settings) {
+  start({ field, y0, options: opts }, settings) {
     return {
       keepStageInputs: false,
       backward(forward, g, dy0, dp): BackwardStats {
@@ -48,8 +61,11 @@ export const adjoint: GradientMethod<AdjointSettings> = {
         let accepted = 0;
         let rejected = 0;
         let peakBytes = 0;
+        const maxDrift = settings.maxDrift ?? DEFAULT_MAX_DRIFT;
+        const drift = { max: 0, t: times[nOut - 1], limit: maxDrift };
 
         for (let k = nOut - 1; k >= 0; k--) {
+          if (settings.resetStateAtOutputs) for (let c = 0; c < d; c++) z[c] = outputs[k * d + c];
           for (let c = 0; c < d; c++) z[d + c] += g[k * d + c];
           const tFrom = times[k];
           const tTo = k > 0 ? times[k - 1] : opts.t0;
@@ -68,8 +84,20 @@ export const adjoint: GradientMethod<AdjointSettings> = {
             controller: opts.controller,
           });
           const integ = new Integrator(aug, segment);
-          integ.run(z);
+          try {
+            integ.run(z);
+          } catch (error) {
+            throw backwardFailure(error, d);
+          }
           z.set(integ.outputs);
+          // The reconstruction against the forward solution where both are known.
+          const yForward = k > 0 ? outputs.subarray((k - 1) * d, k * d) : y0;
+          const dk = scaledDistance(z, yForward, opts.rtol, opts.atol);
+          if (dk > drift.max) {
+            drift.max = dk;
+            drift.t = tTo;
+          }
+          if (dk > maxDrift) throw new AdjointDriftError(tTo, dk, maxDrift);
           fEvals += integ.stats.fEvals;
           accepted += integ.stats.accepted;
           rejected += integ.stats.rejected;
@@ -79,11 +107,47 @@ export const adjoint: GradientMethod<AdjointSettings> = {
         const zp = z.subarray(2 * d);
         for (let q = 0; q < P; q++) dp[q] += zp[q];
         // Each augmented f evaluation is one f and one VJP of the field.
-        return { fEvals, vjpEvals: fEvals, accepted, rejected, checkpoints: 0, checkpointBytes: 0, peakBytes };
+        return { fEvals, vjpEvals: fEvals, accepted, rejected, checkpoints: 0, checkpointBytes: 0, peakBytes, diagnostics: { adjointDrift: drift } };
       },
     };
   },
 };
+
+/**
+ * Default AdjointSettings.maxDrift: times the tolerance, in the error control's scaled norm.
+ * Measured (docs/gradient-accuracy.md): a healthy reconstruction drifts 7-300x the tolerance
+ * (Lotka-Volterra, figure-eight) and up to 8e3 on Kepler e = 0.9, whose forward solution is
+ * itself off by ~3e3 tolerances; the failing Van der Pol and Brusselator runs drift 6e7-2e10.
+ */
+export const DEFAULT_MAX_DRIFT = 1e5;
+
+/** RMS of (y_i - yRef_i) / (atol_i + rtol_i |yRef_i|) over the first d components of y. */
+function scaledDistance(y: Float64Array, yRef: Float64Array, rtol: Float64Array, atol: Float64Array): number {
+  const d = yRef.length;
+  let sum = 0;
+  for (let i = 0; i < d; i++) {
+    const r = (y[i] - yRef[i]) / (atol[i] + rtol[i] * Math.abs(yRef[i]));
+    sum += r * r;
+  }
+  const v = Math.sqrt(sum / d);
+  return Number.isNaN(v) ? Infinity : v;
+}
+
+/**
+ * What a failure of the backward solve means: a step-size underflow or a non-finite y is the
+ * reconstruction of y leaving the forward solution (AdjointDriftError); a non-finite adjoint
+ * component is the field's VJP failing (NonFiniteGradientError).
+ */
+function backwardFailure(error: unknown, d: number): unknown {
+  if (error instanceof StepSizeUnderflowError) return new AdjointDriftError(error.t, Infinity, NaN, 'step-size underflow');
+  if (error instanceof NonFiniteError) {
+    if (error.index < d) return new AdjointDriftError(error.t, Infinity, NaN, `non-finite reconstructed y[${error.index}]`);
+    const what = error.index < 2 * d ? 'adjoint dL/dy (the VJP a^T df/dy)' : 'dL/dp (the VJP a^T df/dp)';
+    const index = error.index < 2 * d ? error.index - d : error.index - 2 * d;
+    return new NonFiniteGradientError(what, error.t, index, NaN, "in the continuous adjoint's backward solve");
+  }
+  return error;
+}
 
 /** The loosest of per-component tolerances: the augmented state has other components than y. */
 function loosest(v: Float64Array): number {

@@ -4,18 +4,27 @@
  * checks the problem, resolves the options, runs the forward solve with the method's observer,
  * evaluates the loss, runs the method's backward pass, and assembles the result and its stats.
  * The methods (aca.ts, adjoint.ts, naive.ts) supply only what differs between them.
+ *
+ * ACA's forward pass runs at toleranceFactor x the tolerance (default 0.1), and with
+ * `accuracy` the driver repeats at tighter tolerances until two gradients agree
+ * (docs/gradient-accuracy.md). Every method's loss, loss gradient and gradient are checked
+ * here for NaN and infinities (NonFiniteGradientError), so none is ever returned.
  */
-import { InvalidArgumentError } from '../errors.ts';
+import { GradientAccuracyError, InvalidArgumentError } from '../errors.ts';
 import type { Field } from '../fields/field.ts';
 import { Integrator } from '../solvers/integrator.ts';
-import { resolveOptions } from '../solvers/options.ts';
+import { resolveOptions, type ResolvedOptions } from '../solvers/options.ts';
+import { attachEvents } from '../solvers/solve.ts';
 import { aca } from './aca.ts';
 import { adjoint } from './adjoint.ts';
-import { endTimeDerivatives, evaluateLoss, requireLoss, requireVjp } from './common.ts';
+import { endTimeDerivatives, evaluateLoss, requireFiniteGradient, requireLoss, requireVjp } from './common.ts';
+import { prepareEventGradient } from './event-adjoint.ts';
 import type { GradientMethod } from './method.ts';
 import { naive } from './naive.ts';
 import { DEFAULT_GRADIENT, GRADIENT_METHODS, type GradientMethodName, type GradientSettings } from './settings.ts';
 import type { GradientOptions, GradientResult } from './types.ts';
+import type { BackendChoice } from '../wasm/backend.ts';
+import { gradientBackend, wasmGradient } from '../wasm/gradient.ts';
 
 const METHODS: { readonly [M in GradientMethodName]: GradientMethod } = {
   aca: aca as GradientMethod,
@@ -25,27 +34,107 @@ const METHODS: { readonly [M in GradientMethodName]: GradientMethod } = {
 
 export function gradient(field: Field, y0: ArrayLike<number>, options: GradientOptions): GradientResult {
   requireVjp(field);
-  requireLoss(options?.loss);
+  if (options?.eventLoss === undefined || options.loss !== undefined) requireLoss(options?.loss);
   const settings = options.gradient ?? DEFAULT_GRADIENT;
   const method = gradientMethod(settings, 'gradient');
   const opts = resolveOptions(field, y0, options);
+  // Events hook into the TypeScript integrator's steps: the WebAssembly loop has none.
+  const backend: BackendChoice =
+    options.events !== undefined && options.events.length > 0
+      ? { backend: 'js', reason: 'the solve has events' }
+      : gradientBackend(field, opts, options.backend, settings);
   const start = Float64Array.from(y0);
+  const aca = settings.method === 'aca' ? settings : undefined;
+  let factor = aca ? (aca.toleranceFactor ?? DEFAULT_TOLERANCE_FACTOR) : 1;
+  const first = evaluate(field, start, scaleTolerance(opts, factor), options, method, settings, backend);
+  if (aca?.accuracy === undefined) return first;
+  if (!opts.method.adaptive) {
+    // A fixed-step solve has no tolerance to tighten: two evaluations would agree trivially.
+    throw new InvalidArgumentError('gradient.accuracy', aca.accuracy, `an adaptive method (${opts.method.name} has a fixed step)`);
+  }
+
+  // A requested accuracy: tighten by 10 until two successive gradients agree to it. The
+  // difference estimates the error of the looser one, so it bounds the returned one's too
+  // (the error falls with the tolerance), conservatively.
+  const requested = aca.accuracy;
+  const maxRefinements = aca.maxRefinements ?? DEFAULT_MAX_REFINEMENTS;
+  let previous = first;
+  let fEvals = first.stats.fEvals;
+  for (let refinements = 1; ; refinements++) {
+    factor /= 10;
+    const next = evaluate(field, start, scaleTolerance(opts, factor), options, method, settings, backend);
+    fEvals += next.stats.fEvals;
+    const estimate = relativeDifference(next, previous);
+    if (estimate <= requested) {
+      return { ...next, accuracy: { estimate, requested, toleranceFactor: factor, refinements, fEvals } };
+    }
+    if (refinements >= maxRefinements) throw new GradientAccuracyError(requested, estimate, refinements, factor);
+    previous = next;
+  }
+}
+
+/** The default of AcaSettings.toleranceFactor (docs/gradient-accuracy.md has the measurements). */
+export const DEFAULT_TOLERANCE_FACTOR = 0.05;
+/** The default of AcaSettings.maxRefinements. */
+export const DEFAULT_MAX_REFINEMENTS = 4;
+/** The tightest rtol a scaled solve gets: below ~100 ulps the error estimate is rounding. */
+const RTOL_FLOOR = 1e-14;
+
+/** The options with rtol and atol multiplied by `factor` (rtol no lower than RTOL_FLOOR). */
+function scaleTolerance(opts: ResolvedOptions, factor: number): ResolvedOptions {
+  if (factor === 1 || !opts.method.adaptive) return opts;
+  const rtol = opts.rtol.map((v) => (v === 0 ? 0 : Math.max(v * factor, Math.min(v, RTOL_FLOOR))));
+  const atol = opts.atol.map((v) => v * factor);
+  return { ...opts, rtol, atol };
+}
+
+/** ||(dy0, dp) - (dy0', dp')|| / ||(dy0, dp)||, both Euclidean. */
+function relativeDifference(a: GradientResult, b: GradientResult): number {
+  let num = 0;
+  let den = 0;
+  for (const [x, y] of [[a.dy0, b.dy0], [a.dp, b.dp]] as const) {
+    for (let i = 0; i < x.length; i++) {
+      num += (x[i] - y[i]) ** 2;
+      den += x[i] ** 2;
+    }
+  }
+  return den === 0 ? Math.sqrt(num) : Math.sqrt(num / den);
+}
+
+/** One evaluation: forward solve with the method's observer, loss, backward pass, checks. */
+function evaluate(
+  field: Field,
+  start: Float64Array,
+  opts: ResolvedOptions,
+  options: GradientOptions,
+  method: GradientMethod,
+  settings: GradientSettings,
+  backend: BackendChoice,
+): GradientResult {
+  if (backend.backend === 'wasm') return wasmGradient(field, start, options.loss!, opts);
   const pass = method.start({ field, y0: start, options: opts }, settings);
 
   const forward = new Integrator(field, opts, pass.keepStageInputs);
+  const locator = attachEvents(forward, field, opts, options);
+  if (locator && !method.events) {
+    throw new InvalidArgumentError('gradient.method', method.name, "'aca' (the method that differentiates through events)");
+  }
   forward.run(start, pass.observer);
   const { outputs } = forward;
   const times = opts.times;
   const g = new Float64Array(outputs.length);
-  const loss = evaluateLoss(options.loss, outputs, times, g);
+  let value = options.loss ? evaluateLoss(options.loss, outputs, times, g) : 0;
+  const events = locator ? prepareEventGradient(field, opts, options, locator, forward) : null;
+  if (events) value += events.loss;
 
   const dy0 = new Float64Array(field.dim);
   const dp = new Float64Array(field.nParams);
-  const back = pass.backward(forward, g, dy0, dp);
+  const back = events ? pass.backward(forward, g, dy0, dp, events.adjoint) : pass.backward(forward, g, dy0, dp);
+  requireFiniteGradient(opts.t0, dy0, dp);
   const { dt0, dt1 } = endTimeDerivatives(field, opts.t0, start, opts.params, dy0, times, outputs, g);
   const fwd = { ...forward.stats };
   return {
-    loss,
+    loss: value,
     dy0,
     dp,
     dt0,
@@ -53,7 +142,9 @@ export function gradient(field: Field, y0: ArrayLike<number>, options: GradientO
     outputs,
     times,
     method: method.name,
+    events: locator ? locator.records.slice() : [],
     acceptedSteps: back.acceptedSteps,
+    ...(back.diagnostics ? { diagnostics: back.diagnostics } : {}),
     stats: {
       forward: fwd,
       fEvals: fwd.fEvals + back.fEvals + 2, // + 2: the end-time derivatives
@@ -65,6 +156,8 @@ export function gradient(field: Field, y0: ArrayLike<number>, options: GradientO
       checkpoints: back.checkpoints,
       checkpointBytes: back.checkpointBytes,
       peakBytes: back.peakBytes,
+      backend: 'js',
+      ...(backend.reason ? { backendReason: backend.reason } : {}),
     },
   };
 }

@@ -9,12 +9,16 @@
 import type { Field } from '../fields/field.ts';
 import type { Integrator, StepObserver } from '../solvers/integrator.ts';
 import type { ResolvedOptions } from '../solvers/options.ts';
+import type { EventAdjoint } from './event-adjoint.ts';
 import type { GradientMethodName, GradientSettings } from './settings.ts';
+import type { GradientDiagnostics } from './types.ts';
 
 export interface GradientMethod<S extends GradientSettings = GradientSettings> {
   readonly name: GradientMethodName;
   /** Throws InvalidArgumentError (path `${path}.key`) for an option it does not accept. */
   check(settings: S, path: string): void;
+  /** Whether the method differentiates through events (their times and resets). */
+  readonly events?: boolean;
   /** Starts one evaluation of the gradient of a resolved problem. */
   start(problem: ForwardProblem, settings: S): GradientPass;
 }
@@ -33,8 +37,10 @@ export interface GradientPass {
   /**
    * The backward pass, after the forward pass ran on `forward` and the loss gave
    * g = dL/d(outputs) (K x d). Writes dL/dy0 into dy0 and adds dL/dp into dp (both zeroed).
+   * `events`, when the solve had events, seeds each step's events (gradients/event-adjoint.ts);
+   * only methods with `events: true` receive it.
    */
-  backward(forward: Integrator, g: Float64Array, dy0: Float64Array, dp: Float64Array): BackwardStats;
+  backward(forward: Integrator, g: Float64Array, dy0: Float64Array, dp: Float64Array, events?: EventAdjoint | null): BackwardStats;
 }
 
 /** What the backward pass reports; the driver adds the forward pass's and its own counts. */
@@ -52,4 +58,6 @@ export interface BackwardStats {
   readonly peakBytes: number;
   /** ACA: the accepted steps (start times and signed sizes) the gradient is exact for. */
   readonly acceptedSteps?: { readonly t: Float64Array; readonly h: Float64Array };
+  /** What the method measured about itself (the adjoint's drift). */
+  readonly diagnostics?: GradientDiagnostics;
 }

@@ -8,9 +8,10 @@
  * whose err depends on y and p. Its gradient therefore contains the derivative of the step-size
  * choice, which is not part of the true gradient; memory grows with the number of attempts.
  *
- * Held constant, as documented limits: the first step size (Hairer's initial-step algorithm or
- * the user's firstStep), and f's explicit dependence on t along the h path (exact for
- * autonomous fields).
+ * The first step size is differentiated too (Hairer's initial-step algorithm depends on y0 and
+ * p; gradients/initial-step-adjoint.ts), so the result equals finite differences of the whole
+ * adaptive solve with the default options. Held constant, as documented limits: a user's
+ * firstStep, and f's explicit dependence on t along the h path (exact for autonomous fields).
  */
 import { InvalidArgumentError } from '../errors.ts';
 import { stepFactorWithDerivatives } from '../solvers/controller.ts';
@@ -19,6 +20,7 @@ import { denseWeights, denseWeightsDerivative } from '../solvers/methods.ts';
 import { stageInput } from '../solvers/stepper.ts';
 import type { BackwardStats, ForwardProblem, GradientMethod } from './method.ts';
 import { checkKeys, type NaiveSettings } from './settings.ts';
+import { initialStepAdjoint } from './initial-step-adjoint.ts';
 import { StepAdjoint } from './step-adjoint.ts';
 
 /** The record of every attempt, in order. */
@@ -292,11 +294,13 @@ function naiveBackward(
     for (let c = 0; c < d; c++) ybar[c] += g[k * d + c];
     k--;
   }
+  // hbar is now dL/d(first step size): through Hairer's initial-step algorithm into y0 and p.
+  const initialVjps = initialStepAdjoint(field, problem.y0, opts, hbar, dy0, dp);
 
   const workspaceBytes = (3 * method.denseStages * d + 8 * d) * 8;
   return {
     fEvals: 0,
-    vjpEvals: adj.vjpEvals,
+    vjpEvals: adj.vjpEvals + initialVjps,
     accepted: 0,
     rejected: 0,
     checkpoints: tape.count,

@@ -6,7 +6,7 @@
  *   Kbar_j += h sum_{m>j} a_mj Ybar_m
  *   (Ybar_j, pbar_j) = VJP of f at (t + c_j h, Y_j) with Kbar_j
  *   ybar += Ybar_j;  dL/dp += pbar_j
- * (shared/design/aca.md, backward pass step 2, with the updates Kbar_l += h a_jl Ybar_j gathered
+ * (docs/design.md, "ACA", backward step 3, with the updates Kbar_l += h a_jl Ybar_j gathered
  * per stage: column j of a is added in one pass over the components, several terms at a time,
  * instead of one pass per term). Optionally it also accumulates the derivative with respect to h
  * through the stage inputs, sum_j Ybar_j . sum_{l<j} a_jl K_l, which only the naive method needs

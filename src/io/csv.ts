@@ -53,6 +53,11 @@ export interface ParseCsvOptions {
 
 export const TIME_COLUMNS = ['t', 'time'] as const;
 export const MAX_PROBLEMS = 20;
+/**
+ * The most cells (rows x series) a data file may hold: 10 million float64 values (80 MB), well
+ * past any fit this library runs in reasonable time, and far below what would exhaust memory.
+ */
+export const MAX_DATA_CELLS = 10_000_000;
 
 export function parseCsv(text: string, options: ParseCsvOptions = {}): DataTable {
   const name = options.name ?? 'data.csv';
@@ -91,9 +96,9 @@ export function parseCsv(text: string, options: ParseCsvOptions = {}): DataTable
     if (isMissing(timeCell)) {
       bad = true;
       report(row.line, `the time (column '${timeName}') is missing`);
-    } else if (Number.isNaN(time)) {
+    } else if (!Number.isFinite(time)) {
       bad = true;
-      report(row.line, `column '${timeName}' has '${timeCell}', not a number`);
+      report(row.line, `column '${timeName}' has '${clip(timeCell)}', ${notANumber(time)}`);
     } else if (!(time > lastTime)) {
       bad = true;
       report(row.line, `time ${time} is not after ${lastTime} (line ${lastLine}); times must increase`);
@@ -102,9 +107,9 @@ export function parseCsv(text: string, options: ParseCsvOptions = {}): DataTable
       const cell = cells[j];
       if (isMissing(cell)) return NaN;
       const value = parseNumber(cell);
-      if (Number.isNaN(value)) {
+      if (!Number.isFinite(value)) {
         bad = true;
-        report(row.line, `column '${names[j]}' has '${cell}', not a number`);
+        report(row.line, `column '${names[j]}' has '${clip(cell)}', ${notANumber(value)}`);
       }
       return value;
     });
@@ -117,8 +122,11 @@ export function parseCsv(text: string, options: ParseCsvOptions = {}): DataTable
       badRows++;
       continue;
     }
+    if ((times.length + 1) * columns.length > MAX_DATA_CELLS) {
+      throw new CsvError(name, [{ line: row.line, message: `more than ${MAX_DATA_CELLS} cells (rows x series); the limit keeps a fit within memory and time` }]);
+    }
     times.push(time);
-    values.push(...rowValues);
+    for (const v of rowValues) values.push(v);
     lines.push(row.line);
   }
   if (problems.length > 0) {
@@ -126,6 +134,10 @@ export function parseCsv(text: string, options: ParseCsvOptions = {}): DataTable
     throw new CsvError(name, problems, badRows - reportedRows);
   }
   if (times.length === 0) throw new CsvError(name, [{ line: 0, message: 'no data rows (only a header)' }]);
+  // A table with no observed cell would give a loss of 0 whatever the model: nothing to fit.
+  if (!values.some((v) => !Number.isNaN(v))) {
+    throw new CsvError(name, [{ line: 0, message: `every cell of ${columns.join(', ')} is missing (nothing is observed)` }]);
+  }
   return { name, times: Float64Array.from(times), columns, values: Float64Array.from(values), lines };
 }
 
@@ -199,6 +211,16 @@ const MISSING = new Set(['', 'na', 'nan']);
 
 function isMissing(cell: string): boolean {
   return MISSING.has(cell.toLowerCase());
+}
+
+/** A bad cell's cause: overflowing literals such as 1e999 parse to Infinity. */
+function notANumber(value: number): string {
+  return Number.isNaN(value) ? 'not a number' : 'not a finite number (out of the float64 range)';
+}
+
+/** A cell as quoted in a message, cut short so that one huge cell cannot flood the terminal. */
+function clip(cell: string): string {
+  return cell.length > 40 ? `${cell.slice(0, 37)}...` : cell;
 }
 
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;

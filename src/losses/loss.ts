@@ -45,6 +45,16 @@ export function squaredError(dim: number, options: SquaredErrorOptions): Loss {
   if (timeWeights && timeWeights.length !== K) {
     throw new InvalidArgumentError('loss.timeWeights', `length ${timeWeights.length}`, `${K} (one per output time)`);
   }
+  // NaN marks a missing cell; an infinite target or a negative or non-finite weight has no meaning.
+  for (let q = 0; q < target.length; q++) {
+    if (target[q] === Infinity || target[q] === -Infinity) throw new InvalidArgumentError(`loss.target[${q}]`, target[q], 'a finite number, or NaN for a missing cell');
+  }
+  for (const [name, values] of [['loss.weights', weights], ['loss.timeWeights', timeWeights]] as const) {
+    if (!values) continue;
+    for (let q = 0; q < values.length; q++) {
+      if (!(values[q] >= 0 && values[q] < Infinity)) throw new InvalidArgumentError(`${name}[${q}]`, values[q], 'a finite number >= 0');
+    }
+  }
   let cells = 0;
   for (let q = 0; q < target.length; q++) if (!Number.isNaN(target[q])) cells++;
   const reduction = options.reduction ?? 'sum';

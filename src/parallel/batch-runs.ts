@@ -20,12 +20,25 @@
  * if it fails again its error goes into its line and the other runs go on. An aborted signal
  * (Ctrl-C) stops dispatching and ends the running workers; the file holds only complete lines.
  */
-import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { InvalidArgumentError } from '../errors.ts';
-import { InterruptedError, type WorkerFaultError } from './errors.ts';
+import { closestName } from '../fields/expression/suggest.ts';
+import { checkRegularTarget, writeFileAtomicSync } from '../io/atomic.ts';
+import { readTextFileSync } from '../io/read.ts';
+import { InterruptedError, ResultsWriteError, type WorkerFaultError } from './errors.ts';
+import { lockOutput } from './output-lock.ts';
+import { capMessage, MAX_VALUE_DEPTH, nestedDeeperThan } from '../limits.ts';
 import { runTasks, type PoolOptions } from './pool.ts';
 import type { RunSpec, RunTask } from './run-spec.ts';
+
+/** Keys of a run line given as a problem spec, and as a batch job (run-spec.ts). */
+const SPEC_RUN_KEYS = ['id', 'kind', 'spec', 'data', 'iterations', 'timeoutSeconds', 'testFault'];
+const JOB_RUN_KEYS = ['id', 'kind', 'field', 'solver', 'params', 'loss', 'gradient', 'trajectories', 'shardSize', 'timeoutSeconds', 'testFault'];
+/** Bytes of a runs file (a million runs of a few hundred bytes). */
+const MAX_RUNS_BYTES = 1_000_000_000;
+/** Longest per-run time limit: about 24 days, the most a timer may wait. */
+export const MAX_TIMEOUT_SECONDS = 2_000_000;
 
 export interface BatchRunsOptions extends PoolOptions {
   readonly runsFile: string;
@@ -34,6 +47,13 @@ export interface BatchRunsOptions extends PoolOptions {
   readonly retryFailed?: boolean;
   readonly signal?: AbortSignal;
   readonly onProgress?: (progress: BatchRunsProgress) => void;
+  /** Time limit of a run without its own `timeoutSeconds` (default: none). */
+  readonly timeoutSeconds?: number;
+  /**
+   * Writes bytes to the results file (default fs.writeSync): a seam for tests to inject a
+   * failing write, as a full disk would give.
+   */
+  readonly writeSync?: (fd: number, bytes: Uint8Array, offset: number, length: number) => number;
 }
 
 export interface BatchRunsProgress {
@@ -48,6 +68,8 @@ export interface BatchRunsProgress {
 export interface BatchRunsSummary extends BatchRunsProgress {
   readonly interrupted: boolean;
   readonly outFile: string;
+  /** Lines of the results file dropped on start because they were not whole JSON records. */
+  readonly repaired: number;
 }
 
 export interface RunLine {
@@ -60,7 +82,7 @@ export interface RunLine {
 }
 
 /** A line of the runs file: its parsed run, or why it cannot run. */
-interface RunEntry {
+export interface RunEntry {
   readonly id: string | number;
   readonly line: number;
   readonly run?: RunSpec;
@@ -68,8 +90,23 @@ interface RunEntry {
 }
 
 export async function runBatchFile(options: BatchRunsOptions): Promise<BatchRunsSummary> {
+  if (options.timeoutSeconds !== undefined && checkTimeout(options.timeoutSeconds) !== undefined) {
+    throw new InvalidArgumentError('timeoutSeconds', options.timeoutSeconds, `a number of seconds in (0, ${MAX_TIMEOUT_SECONDS}]`);
+  }
   const entries = readRuns(options.runsFile);
-  const previous = readPreviousLines(options.outFile);
+  // Appended to and read back: a device (/dev/zero reads for ever) or a folder cannot be one.
+  checkRegularTarget(options.outFile);
+  // One batch per output at a time: two would both run everything into the same file.
+  const lock = lockOutput(options.outFile);
+  try {
+    return await runLocked(options, entries);
+  } finally {
+    lock.release();
+  }
+}
+
+async function runLocked(options: BatchRunsOptions, entries: RunEntry[]): Promise<BatchRunsSummary> {
+  const { lines: previous, repaired } = readPreviousLines(options.outFile);
   const pending = entries.filter((e) => {
     const last = previous.get(String(e.id));
     return last === undefined || (options.retryFailed === true && !last.ok);
@@ -78,11 +115,18 @@ export async function runBatchFile(options: BatchRunsOptions): Promise<BatchRuns
   let done = 0;
   let failed = 0;
   const progress = () => options.onProgress?.({ total: pending.length, done, failed, skipped });
-  const out = openSync(options.outFile, 'a');
+  let out: number;
+  try {
+    out = openSync(options.outFile, 'a');
+  } catch (error) {
+    throw new ResultsWriteError(options.outFile, error);
+  }
+  const writeBytes = options.writeSync ?? writeSync;
   const write = (line: RunLine) => {
-    appendLine(out, JSON.stringify(line));
+    const record = encodeRecord(line);
+    appendLine(out, record.json, options.outFile, writeBytes);
     done++;
-    if (!line.ok) failed++;
+    if (!record.ok) failed++;
     progress();
   };
   let interrupted = false;
@@ -100,6 +144,10 @@ export async function runBatchFile(options: BatchRunsOptions): Promise<BatchRuns
       signal: options.signal,
       what: 'the batch',
       count: runnable.length,
+      timeoutMs: (i) => {
+        const seconds = (runnable[i].run!.timeoutSeconds as number | undefined) ?? options.timeoutSeconds;
+        return seconds === undefined ? undefined : seconds * 1000;
+      },
       task: (i, attempt): RunTask => {
         if (attempt === 0) started[i] = performance.now();
         return { kind: 'run', run: runnable[i].run!, attempt };
@@ -123,39 +171,92 @@ export async function runBatchFile(options: BatchRunsOptions): Promise<BatchRuns
   } finally {
     closeSync(out);
   }
-  return { total: pending.length, done, failed, skipped, interrupted, outFile: options.outFile };
+  return { total: pending.length, done, failed, skipped, interrupted, outFile: options.outFile, repaired };
+}
+
+/**
+ * A results line as JSON. A result too large for one JSON string (V8 caps strings at about 2^29
+ * characters) fails that run, recorded once, instead of failing the write or the batch.
+ */
+export function encodeRecord(line: RunLine): { json: string; ok: boolean } {
+  try {
+    return { json: JSON.stringify(line), ok: line.ok };
+  } catch (error) {
+    if (!(error instanceof RangeError) || !line.ok) throw error;
+    const failed: RunLine = {
+      id: line.id,
+      ok: false,
+      kind: line.kind,
+      error: { code: 'ERR_RESULT_TOO_LARGE', message: `the result is too large to write as one JSON line (${error.message})`, attempts: 1 },
+      elapsedMs: line.elapsedMs,
+    };
+    return { json: JSON.stringify(failed), ok: false };
+  }
+}
+
+/** Why a time limit is not one, or undefined. */
+function checkTimeout(value: unknown): string | undefined {
+  if (typeof value === 'number' && Number.isFinite(value) && value > 0 && value <= MAX_TIMEOUT_SECONDS) return undefined;
+  return `"timeoutSeconds" must be a number of seconds in (0, ${MAX_TIMEOUT_SECONDS}], got ${JSON.stringify(value) ?? String(value)}`;
+}
+
+/** Why a run line cannot run (unknown keys, a bad time limit), or undefined. */
+function lineProblem(run: Record<string, unknown>): string | undefined {
+  const allowed = run.spec !== undefined ? SPEC_RUN_KEYS : JOB_RUN_KEYS;
+  for (const key of Object.keys(run)) {
+    if (allowed.includes(key)) continue;
+    const guess = closestName(key, allowed);
+    const form = run.spec !== undefined ? 'a spec run' : 'a batch job run';
+    return `unknown key "${key}"${guess ? ` (did you mean "${guess}"?)` : ` (${form} has ${allowed.join(', ')})`}`;
+  }
+  if (run.timeoutSeconds !== undefined) return checkTimeout(run.timeoutSeconds);
+  return undefined;
+}
+
+/**
+ * One line of a runs file: its run, or why it cannot run (recorded as that run's failure, the
+ * others go on); undefined for a blank line or a # comment. Never throws.
+ */
+export function parseRunLine(raw: string, line: number, folder: string): RunEntry | undefined {
+  const source = raw.trim();
+  if (source === '' || source.startsWith('#')) return undefined;
+  const invalid = (id: string | number, code: string, message: string): RunEntry => ({
+    id,
+    line,
+    invalid: { code, message: capMessage(`line ${line}: ${message}`, 500) },
+  });
+  let run: unknown;
+  try {
+    run = JSON.parse(source);
+  } catch (error) {
+    return invalid(line, 'ERR_INVALID_JSON', (error as Error).message);
+  }
+  if (run === null || typeof run !== 'object' || Array.isArray(run)) return invalid(line, 'ERR_INVALID_RUN', 'a run is a JSON object with a "kind"');
+  // The worker's structured clone and the spec's checks recurse through the value.
+  if (nestedDeeperThan(run, MAX_VALUE_DEPTH)) return invalid(line, 'ERR_INVALID_RUN', `nested more than ${MAX_VALUE_DEPTH} levels deep`);
+  const id = (run as RunSpec).id;
+  if (id !== undefined && typeof id !== 'string' && !(typeof id === 'number' && Number.isFinite(id))) {
+    return invalid(line, 'ERR_INVALID_RUN', '"id" must be a string or a number');
+  }
+  if (typeof (run as RunSpec).kind !== 'string') return invalid(id ?? line, 'ERR_INVALID_RUN', 'missing "kind" (grad, solve or fit)');
+  const problem = lineProblem(run as Record<string, unknown>);
+  if (problem !== undefined) return invalid(id ?? line, 'ERR_INVALID_RUN', problem);
+  return { id: id ?? line, line, run: withAbsolutePaths(run as RunSpec, folder) };
 }
 
 /** Parses the runs file; ids must be unique. */
 function readRuns(file: string): RunEntry[] {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readTextFileSync(file, MAX_RUNS_BYTES);
   } catch (error) {
     throw new InvalidArgumentError('runs file', file, `a readable JSONL file (${(error as Error).message})`);
   }
   const entries: RunEntry[] = [];
+  const folder = dirname(resolve(file));
   text.split('\n').forEach((raw, k) => {
-    const line = k + 1;
-    const source = raw.trim();
-    if (source === '' || source.startsWith('#')) return;
-    let run: unknown;
-    try {
-      run = JSON.parse(source);
-    } catch (error) {
-      entries.push({ id: line, line, invalid: { code: 'ERR_INVALID_JSON', message: `line ${line}: ${(error as Error).message}` } });
-      return;
-    }
-    if (run === null || typeof run !== 'object' || Array.isArray(run)) {
-      entries.push({ id: line, line, invalid: { code: 'ERR_INVALID_RUN', message: `line ${line}: a run is a JSON object with a "kind"` } });
-      return;
-    }
-    const id = (run as RunSpec).id;
-    if (id !== undefined && typeof id !== 'string' && !(typeof id === 'number' && Number.isFinite(id))) {
-      entries.push({ id: line, line, invalid: { code: 'ERR_INVALID_RUN', message: `line ${line}: "id" must be a string or a number` } });
-      return;
-    }
-    entries.push({ id: id ?? line, line, run: withAbsolutePaths(run as RunSpec, dirname(resolve(file))) });
+    const entry = parseRunLine(raw, k + 1, folder);
+    if (entry) entries.push(entry);
   });
   const seen = new Map<string, number>();
   for (const e of entries) {
@@ -176,40 +277,81 @@ function withAbsolutePaths(run: RunSpec, folder: string): RunSpec {
   return spec === run.spec && data === run.data ? run : { ...run, spec, data };
 }
 
-/** The last line per id already in the output; cuts off a trailing partial line first. */
-function readPreviousLines(file: string): Map<string, RunLine> {
+/**
+ * The last line per id already in the output. A file that is not all whole records (a trailing
+ * partial line from a hard kill mid-write, or a torn line glued to the next by an older version)
+ * is repaired first: rewritten atomically with its valid records only; their runs run again.
+ */
+function readPreviousLines(file: string): { lines: Map<string, RunLine>; repaired: number } {
   const lines = new Map<string, RunLine>();
-  if (!existsSync(file)) return lines;
-  let text = readFileSync(file, 'utf8');
-  if (text.length > 0 && !text.endsWith('\n')) {
-    const keep = text.lastIndexOf('\n') + 1;
-    const fd = openSync(file, 'r+');
-    try {
-      ftruncateSync(fd, Buffer.byteLength(text.slice(0, keep), 'utf8'));
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    text = text.slice(0, keep);
+  if (!existsSync(file)) return { lines, repaired: 0 };
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ResultsWriteError(file, error);
   }
-  for (const raw of text.split('\n')) {
+  const kept: string[] = [];
+  let repaired = 0;
+  const raws = text.split('\n');
+  // The piece after the last newline is a partial line (or '' when the file ends with one).
+  const partial = raws.pop()!;
+  if (partial !== '') repaired++;
+  for (const raw of raws) {
     if (raw.trim() === '') continue;
+    const line = parseRecord(raw);
+    if (line === undefined) {
+      repaired++;
+      continue;
+    }
+    kept.push(raw);
+    lines.set(String(line.id), line);
+  }
+  if (repaired > 0) {
     try {
-      const line = JSON.parse(raw) as RunLine;
-      if (line && (typeof line.id === 'string' || typeof line.id === 'number')) lines.set(String(line.id), line);
-    } catch {
-      // A complete line that is not JSON was not written by us; its run (if any) runs again.
+      writeFileAtomicSync(file, kept.map((l) => l + '\n').join(''));
+    } catch (error) {
+      throw new ResultsWriteError(file, error);
     }
   }
-  return lines;
+  return { lines, repaired };
 }
 
-/** One line in one write, then fsync: a crash leaves the line whole or absent. */
-function appendLine(fd: number, json: string): void {
+function parseRecord(raw: string): RunLine | undefined {
+  try {
+    const line = JSON.parse(raw) as RunLine;
+    const valid = line !== null && typeof line === 'object' && (typeof line.id === 'string' || typeof line.id === 'number') && typeof line.ok === 'boolean';
+    return valid ? line : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * One record, written whole, then fsync: a crash leaves the line whole or absent. A failed write
+ * (ENOSPC) cuts the file back to where the line began, so no torn line stays for the next record
+ * to be glued to, and stops the batch with ResultsWriteError.
+ */
+function appendLine(fd: number, json: string, file: string, write: NonNullable<BatchRunsOptions['writeSync']>): void {
   const bytes = Buffer.from(json + '\n', 'utf8');
-  let offset = 0;
-  while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
-  fsyncSync(fd);
+  let start: number;
+  try {
+    start = fstatSync(fd).size;
+  } catch (error) {
+    throw new ResultsWriteError(file, error);
+  }
+  try {
+    let offset = 0;
+    while (offset < bytes.length) offset += write(fd, bytes, offset, bytes.length - offset);
+    fsyncSync(fd);
+  } catch (error) {
+    try {
+      ftruncateSync(fd, start);
+    } catch {
+      // The next start repairs the file (readPreviousLines).
+    }
+    throw new ResultsWriteError(file, error);
+  }
 }
 
 function describeFailure(error: WorkerFaultError): string {

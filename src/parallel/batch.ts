@@ -32,43 +32,12 @@ import { buildLoss, type JsonSeries, type LossSpec } from '../losses/registry.ts
 import type { SolveOptions } from '../solvers/options.ts';
 import { InterruptedError, ShardFailedError, WorkerFaultError } from './errors.ts';
 import { resolveWorkers, runTasks, type PoolOptions } from './pool.ts';
-import { cachedField, fieldKey, runShard, type ShardJob, type ShardResult, type ShardStats, type ShardTask } from './run-shard.ts';
+import type { BatchJob, ShardJob, ShardResult, ShardStats, ShardTask } from './job-types.ts';
+import { cachedField, fieldKey, runShard } from './run-shard.ts';
+
+export type { BatchJob, BatchSolverOptions, BatchTrajectory } from './job-types.ts';
 
 export const DEFAULT_SHARD_SIZE = 32;
-
-/** Solver options as JSON: SolveOptions without `params` (job.params or trajectory.params). */
-export type BatchSolverOptions = Omit<SolveOptions, 'params'>;
-
-export interface BatchTrajectory {
-  readonly y0: ArrayLike<number>;
-  /** This trajectory's parameters (default: job.params). */
-  readonly params?: ArrayLike<number>;
-  /** This trajectory's observations for a 'squared_error' loss (K x m, flat or rows). */
-  readonly target?: JsonSeries;
-}
-
-export interface BatchJob {
-  readonly field: FieldSpec;
-  readonly solver: BatchSolverOptions;
-  /** Parameters shared by the trajectories (length field.nParams). */
-  readonly params?: ArrayLike<number>;
-  /** Needed by batchGradient: e.g. { kind: 'sum_squares', components: [0, 1, 2] }. */
-  readonly loss?: LossSpec;
-  /** How the gradient is computed (default { method: 'aca' }). */
-  readonly gradient?: GradientSettings;
-  readonly trajectories: readonly BatchTrajectory[];
-  /** Reserved for tests: makes workers fail on purpose (see run-shard.ts). Ignored inline. */
-  readonly testFault?: TestFault;
-}
-
-export interface TestFault {
-  readonly kind: 'throw' | 'exit' | 'oom';
-  readonly shard: number | 'all';
-  /** Index inside the shard of the trajectory where it fails (default: the middle one). */
-  readonly at?: number;
-  /** Fails the first `attempts` tries (default 1, so the retry succeeds), or every try. */
-  readonly attempts?: number | 'always';
-}
 
 export interface BatchOptions extends PoolOptions {
   /** Trajectories per shard (default 32); it fixes the grouping of the sums, not the workers. */

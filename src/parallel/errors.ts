@@ -92,3 +92,54 @@ export function fromWorkerErrorInfo(info: WorkerErrorInfo): WorkerFaultError {
     stack: info.stack,
   });
 }
+
+/** Writing a batch's results file failed (a full disk, a read-only file system): the batch stops. */
+export class ResultsWriteError extends AcaError {
+  readonly file: string;
+  readonly errno?: string;
+  constructor(file: string, cause: unknown) {
+    const errno = (cause as NodeJS.ErrnoException)?.code;
+    const detail = errno ? `${errno}: ${describeErrno(errno)}` : String((cause as Error)?.message ?? cause);
+    super('ERR_RESULTS_WRITE', `cannot write results file '${file}' (${detail}); the runs written before are kept, rerun the same command to resume`);
+    this.file = file;
+    this.errno = errno;
+  }
+}
+
+/** Another `aca batch` holds the output's lock. */
+export class OutputLockedError extends AcaError {
+  readonly file: string;
+  readonly pid: number;
+  constructor(file: string, pid: number) {
+    super('ERR_OUTPUT_LOCKED', `'${file}' is in use by another aca batch (pid ${pid}); wait for it to finish, or stop it`);
+    this.file = file;
+    this.pid = pid;
+  }
+}
+
+/** Words for the errno codes a write meets (the code itself stays in the message). */
+export function describeErrno(code: string): string {
+  switch (code) {
+    case 'ENOSPC':
+      return 'no space left on the device';
+    case 'EROFS':
+      return 'read-only file system';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EISDIR':
+      return 'is a folder';
+    case 'ENOTDIR':
+      return 'a part of the path is a file, not a folder';
+    case 'EEXIST':
+      return 'already exists';
+    case 'ENOENT':
+      return 'no such file or folder';
+    case 'EDQUOT':
+      return 'disk quota exceeded';
+    case 'EIO':
+      return 'input/output error';
+    default:
+      return 'system error';
+  }
+}

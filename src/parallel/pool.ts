@@ -1,5 +1,5 @@
 /**
- * The worker pool: one Piscina pool per process (shared/design/architecture.md, Parallelism), and
+ * The worker pool: one Piscina pool per process (docs/design.md, "Parallel batches"), and
  * `runTasks`, which runs a job's tasks on it with at most `workers` in flight, retries a failed
  * task once, and stops cleanly.
  *
@@ -23,9 +23,19 @@ import type { ResourceLimits } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { InvalidArgumentError } from '../errors.ts';
 import { fromWorkerErrorInfo, InterruptedError, WorkerFaultError, type WorkerErrorInfo } from './errors.ts';
-import type { WorkerReply, WorkerTask } from './worker-task.ts';
+import type { WorkerReply, WorkerTask } from './job-types.ts';
 
-export const WORKER_FILE = fileURLToPath(new URL('../../workers/shard-worker.mjs', import.meta.url));
+/**
+ * The worker's module (src/runs/worker.ts, named by path: the pool does not import it). Compiled
+ * (the package's dist/), it is dist/runs/worker.js; run from the TypeScript sources (tests, tsx), a
+ * small .mjs registers tsx first. Resolved when a pool
+ * starts, not at load, so that importing the library never touches the file system layout.
+ */
+export function workerFile(): string {
+  return import.meta.url.endsWith('.ts')
+    ? fileURLToPath(new URL('../../workers/shard-worker.mjs', import.meta.url))
+    : fileURLToPath(new URL('../runs/worker.js', import.meta.url));
+}
 
 export interface PoolOptions {
   /** Number of tasks run at once, each on its own worker thread (default: the number of cores). */
@@ -46,6 +56,11 @@ export interface RunTasksOptions<R> extends PoolOptions {
   onRetry?(index: number, error: WorkerFaultError): void;
   /** Retries of a failed task (default 1). */
   readonly retries?: number;
+  /**
+   * Wall-clock limit of task `index` in ms (undefined: none). A task past it has its worker ended
+   * (the pool replaces it) and fails with ERR_RUN_TIMEOUT, without a retry.
+   */
+  timeoutMs?(index: number): number | undefined;
   readonly signal?: AbortSignal;
   /** Names the job in an InterruptedError (default 'the job'). */
   readonly what?: string;
@@ -91,18 +106,26 @@ export async function runTasks<R>(options: RunTasksOptions<R>): Promise<void> {
   };
   const runOne = async (index: number): Promise<void> => {
     for (let attempt = 0; ; attempt++) {
-      let fault: WorkerFaultError;
+      let fault!: WorkerFaultError; // set on every path that reaches the retry below
+      let reply: WorkerReply<R> | undefined;
+      const limitMs = options.timeoutMs?.(index);
+      const timer = limitMs === undefined ? undefined : AbortSignal.timeout(limitMs);
       try {
-        const reply = (await entry.pool.run(options.task(index, attempt), { signal: stop.signal })) as WorkerReply<R>;
+        const signal = timer ? AbortSignal.any([stop.signal, timer]) : stop.signal;
+        reply = (await entry.pool.run(options.task(index, attempt), { signal })) as WorkerReply<R>;
+      } catch (error) {
+        if (stop.signal.aborted) return; // the job is stopping; this task's outcome no longer matters
+        fault = timer?.aborted ? timeoutFault(limitMs!) : poolFault(error);
+      }
+      if (reply !== undefined) {
         if (stop.signal.aborted) return;
+        // Outside the try: an error of the callback (the main thread's write failing) is not the
+        // worker's fault, and must stop the job rather than be retried as one.
         if (reply.ok) {
           options.onResult(index, reply.value);
           return;
         }
         fault = fromWorkerErrorInfo(reply.error as WorkerErrorInfo);
-      } catch (error) {
-        if (stop.signal.aborted) return; // the job is stopping; this task's outcome no longer matters
-        fault = poolFault(error);
       }
       if (attempt < retries && !fault.deterministic) {
         options.onRetry?.(index, fault);
@@ -196,7 +219,7 @@ function acquirePool(workers: number, resourceLimits: ResourceLimits | undefined
   const threads = old && old.limitsKey === limitsKey ? Math.max(old.threads, workers) : workers;
   if (old && old.active === 0) void old.pool.close();
   const pool = new Piscina({
-    filename: WORKER_FILE,
+    filename: workerFile(),
     minThreads: threads,
     maxThreads: threads,
     concurrentTasksPerWorker: 1,
@@ -208,6 +231,13 @@ function acquirePool(workers: number, resourceLimits: ResourceLimits | undefined
   current = { pool, threads, limitsKey, active: 0 };
   installSigintListener();
   return current;
+}
+
+/** A task past its time limit: deterministic enough that a retry would only double the wait. */
+function timeoutFault(limitMs: number): WorkerFaultError {
+  return new WorkerFaultError('ERR_RUN_TIMEOUT', `the run took longer than its time limit of ${limitMs / 1000} s (its worker was stopped)`, {
+    deterministic: true,
+  });
 }
 
 /** Piscina's rejection of a task whose worker died, as a WorkerFaultError. */

@@ -12,7 +12,6 @@
  * builds each job's field once however many shards of it it runs.
  */
 import { createHash } from 'node:crypto';
-import { isMainThread, resourceLimits } from 'node:worker_threads';
 import { InvalidArgumentError } from '../errors.ts';
 import type { Field, FieldSpec } from '../fields/field.ts';
 import { buildField } from '../fields/registry.ts';
@@ -20,51 +19,11 @@ import { gradient } from '../gradients/gradient.ts';
 import type { Loss } from '../losses/loss.ts';
 import { buildLoss, lossNeedsTrajectory } from '../losses/registry.ts';
 import { solve } from '../solvers/solve.ts';
-import type { BatchJob, BatchTrajectory, TestFault } from './batch.ts';
+import type { BatchJob, BatchTrajectory, ShardJob, ShardResult, ShardStats, ShardTask } from './job-types.ts';
+import { maybeShardFault } from './test-fault.ts';
 
-/** One shard as it travels to a worker: the job without its trajectories, and its own slice. */
-export interface ShardTask {
-  readonly kind: 'shard';
-  /** 'gradient': loss and gradients; 'solve': the outputs only. */
-  readonly mode: 'gradient' | 'solve';
-  readonly job: ShardJob;
-  readonly shard: number;
-  /** Index in the whole batch of this shard's first trajectory. */
-  readonly first: number;
-  readonly trajectories: readonly BatchTrajectory[];
-  /** 0 for the first try, 1 for the retry (test faults use it to fail only the first try). */
-  readonly attempt: number;
-}
+export type { ShardJob, ShardResult, ShardStats, ShardTask } from './job-types.ts';
 
-/** A job without its trajectories, plus the hash of its field spec. */
-export type ShardJob = Omit<BatchJob, 'trajectories'> & { readonly fieldKey?: string };
-
-export interface ShardStats {
-  trajectories: number;
-  accepted: number;
-  rejected: number;
-  fEvals: number;
-  vjpEvals: number;
-  checkpoints: number;
-  /** The largest peak storage of one trajectory's gradient method, in bytes. */
-  peakBytes: number;
-  /** Milliseconds of work in the thread that ran the shard. */
-  ms: number;
-}
-
-export interface ShardResult {
-  readonly shard: number;
-  readonly count: number;
-  /** Sum of the trajectories' losses, in order (0 in solve mode). */
-  readonly loss: number;
-  /** Per trajectory: loss (count), dL/dy0 (count x d); dL/dp summed (P). Empty in solve mode. */
-  readonly losses: Float64Array;
-  readonly dy0: Float64Array;
-  readonly dp: Float64Array;
-  /** Solve mode: the outputs, count x K x d; empty in gradient mode. */
-  readonly outputs: Float64Array;
-  readonly stats: ShardStats;
-}
 
 export function runShard(task: ShardTask): ShardResult {
   const start = performance.now();
@@ -87,7 +46,7 @@ export function runShard(task: ShardTask): ShardResult {
 
   for (let i = 0; i < n; i++) {
     const index = task.first + i;
-    maybeFault(job.testFault, task, i);
+    maybeShardFault(job, task, i);
     const trajectory = trajectories[i];
     try {
       const params = trajectory.params ?? job.params;
@@ -166,42 +125,4 @@ function stableJson(value: unknown): string {
   }
   const keys = Object.keys(value).sort();
   return `{${keys.map((k) => `${JSON.stringify(k)}:${stableJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
-}
-
-/**
- * Test faults (job.testFault, reserved for tests): inside a worker thread only, never on the main
- * thread, the shard `fault.shard` (or every shard with 'all') fails at its trajectory `fault.at`
- * (default: the middle one) on its first `fault.attempts` tries (default 1; 'always': every try).
- *   throw: throws an Error;  exit: process.exit(3), which in a worker ends that thread only;
- *   oom: allocates until the thread hits its heap limit (only under a pool with resourceLimits of
- *   at most 512 MiB, so that a mistake cannot eat the machine's memory).
- */
-function maybeFault(fault: TestFault | undefined, task: ShardTask, i: number): void {
-  if (!fault || isMainThread) return;
-  if (fault.shard !== 'all' && fault.shard !== task.shard) return;
-  const at = fault.at ?? Math.floor(task.trajectories.length / 2);
-  if (i !== Math.min(at, task.trajectories.length - 1)) return;
-  const attempts = fault.attempts ?? 1;
-  if (attempts !== 'always' && task.attempt >= attempts) return;
-  triggerTestFault(fault.kind, `shard ${task.shard} at trajectory ${task.first + i} (attempt ${task.attempt + 1})`);
-}
-
-/** Makes the calling worker fail in the way a test asked for (see maybeFault). */
-export function triggerTestFault(kind: TestFault['kind'], where: string): void {
-  switch (kind) {
-    case 'throw':
-      throw new Error(`test fault: ${where} threw`);
-    case 'exit':
-      process.exit(3);
-    case 'oom': {
-      const limit = resourceLimits.maxOldGenerationSizeMb;
-      if (!(limit !== undefined && limit > 0 && limit <= 512)) {
-        throw new Error('test fault oom needs a pool with resourceLimits.maxOldGenerationSizeMb <= 512');
-      }
-      const hog: number[][] = [];
-      for (;;) hog.push(new Array(1 << 20).fill(hog.length + 0.5));
-    }
-    default:
-      throw new InvalidArgumentError('testFault.kind', kind, "'throw', 'exit' or 'oom'");
-  }
 }

@@ -6,21 +6,13 @@
  * `transfer`; the worker file moves their buffers instead of copying them.
  */
 import { threadId } from 'node:worker_threads';
-import { toWorkerErrorInfo, type WorkerErrorInfo } from './errors.ts';
-import { runShard, type ShardTask } from './run-shard.ts';
-import { runSpec, type RunTask } from './run-spec.ts';
+import { toWorkerErrorInfo } from './errors.ts';
+import type { WorkerReply, WorkerTask } from './job-types.ts';
+import { runShard } from './run-shard.ts';
+import { runSpec } from './run-spec.ts';
 
-export interface PingTask {
-  readonly kind: 'ping';
-  /** Keep the worker busy this long, so that concurrent pings reach different workers. */
-  readonly holdMs?: number;
-}
+export type { PingTask, WorkerReply, WorkerTask } from './job-types.ts';
 
-export type WorkerTask = ShardTask | RunTask | PingTask;
-
-export type WorkerReply<R> =
-  | { readonly ok: true; readonly value: R }
-  | { readonly ok: false; readonly error: WorkerErrorInfo };
 
 export async function handleTask(task: WorkerTask): Promise<{ reply: WorkerReply<unknown>; transfer: ArrayBuffer[] }> {
   try {

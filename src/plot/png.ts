@@ -5,6 +5,9 @@
  */
 import { createRequire } from 'node:module';
 
+/** The optional dependency that renders PNGs. */
+export const PNG_RENDERER = '@resvg/resvg-js';
+
 interface ResvgModule {
   Resvg: new (svg: string, options: unknown) => { render(): { asPng(): Uint8Array } };
 }
@@ -15,7 +18,7 @@ let renderer: ResvgModule | null | undefined;
 export function svgToPng(svg: string, width = 1200): Uint8Array | null {
   if (renderer === undefined) {
     try {
-      renderer = createRequire(import.meta.url)('@resvg/resvg-js') as ResvgModule;
+      renderer = createRequire(import.meta.url)(PNG_RENDERER) as ResvgModule;
     } catch {
       renderer = null;
     }

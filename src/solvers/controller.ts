@@ -1,9 +1,12 @@
 /**
  * Step-size control, apart from the stepper: the scaled error norm, Hairer's initial step, and
  * the integral and PI step-size updates (Hairer, Norsett, Wanner, Solving ODEs I, sec. II.4;
- * Hairer and Wanner, Solving ODEs II, sec. IV.2 for the PI controller).
+ * Hairer and Wanner, Solving ODEs II, sec. IV.2 for the PI controller). Powers go through
+ * controllerPow (pow.ts), not Math.pow: reproduced bit for bit by the
+ * WebAssembly back end (src/wasm/), so both take the same steps.
  */
 import type { Field } from '../fields/field.ts';
+import { controllerPow } from './pow.ts';
 
 export interface ControllerOptions {
   /** 'integral' (the classical h err^(-1/(q+1))) or 'pi' (Gustafsson's PI controller). */
@@ -84,7 +87,7 @@ export function initialStepSize(
   for (let i = 0; i < y0.length; i++) f1[i] -= f0[i];
   const d2 = scaledNorm(f1, y0, rtol, atol) / h0;
   const dmax = Math.max(d1, d2);
-  const h1 = dmax <= 1e-15 ? Math.max(1e-6, h0 * 1e-3) : Math.pow(0.01 / dmax, 1 / (order + 1));
+  const h1 = dmax <= 1e-15 ? Math.max(1e-6, h0 * 1e-3) : controllerPow(0.01 / dmax, 1 / (order + 1));
   return Math.min(100 * h0, h1);
 }
 
@@ -105,9 +108,9 @@ export function stepFactor(
   if (err === 0) {
     factor = ctl.factorMax;
   } else if (ctl.kind === 'pi' && accepted) {
-    factor = ctl.safety * Math.pow(err, -0.7 / (q + 1)) * Math.pow(errPrev, 0.4 / (q + 1));
+    factor = ctl.safety * controllerPow(err, -0.7 / (q + 1)) * controllerPow(errPrev, 0.4 / (q + 1));
   } else {
-    factor = ctl.safety * Math.pow(err, -1 / (q + 1));
+    factor = ctl.safety * controllerPow(err, -1 / (q + 1));
   }
   const hi = accepted ? ctl.factorMax : 1;
   return factor < ctl.factorMin ? ctl.factorMin : factor > hi ? hi : factor;
@@ -142,12 +145,12 @@ export function stepFactorWithDerivatives(
   if (ctl.kind === 'pi' && accepted) {
     const b1 = 0.7 / (q + 1);
     const b2 = 0.4 / (q + 1);
-    raw = ctl.safety * Math.pow(err, -b1) * Math.pow(errPrev, b2);
+    raw = ctl.safety * controllerPow(err, -b1) * controllerPow(errPrev, b2);
     dErr = (-b1 * raw) / err;
     dErrPrev = (b2 * raw) / errPrev;
   } else {
     const b1 = 1 / (q + 1);
-    raw = ctl.safety * Math.pow(err, -b1);
+    raw = ctl.safety * controllerPow(err, -b1);
     dErr = (-b1 * raw) / err;
   }
   const hi = accepted ? ctl.factorMax : 1;

@@ -14,19 +14,14 @@ import type { Field } from '../fields/field.ts';
 import { initialStepSize, stepFactor } from './controller.ts';
 import { ImplicitStages, newtonJacobian, type ImplicitCounters } from './implicit.ts';
 import { denseWeights, IMPLICIT_METHOD_NAMES, type PreparedMethod } from './methods.ts';
+import type { EventLocator } from './events.ts';
 import type { ResolvedOptions } from './options.ts';
+import type { StepRecorder } from './solution.ts';
+import type { SolveStats } from './stats.ts';
 import { StiffnessDetector, STIFF_STEPS } from './stiffness.ts';
 import { combine, computeStages, stageInput, weightedSumNorm } from './stepper.ts';
 
-export interface SolveStats {
-  accepted: number;
-  rejected: number;
-  fEvals: number;
-  /** Implicit methods only: Newton iterations (one f each), Jacobian evaluations, LU factorisations. */
-  newtonIterations?: number;
-  jacobianEvals?: number;
-  luFactorizations?: number;
-}
+export type { SolveStats } from './stats.ts';
 
 /**
  * What an observer of a solve sees of one step attempt (docs/design.md, "The step record"). The
@@ -124,6 +119,21 @@ export class Integrator implements StepRecord {
   private nextOutput = 0;
 
   /**
+   * Events and step saving (solvers/events.ts, solution.ts), null when the solve has none. They
+   * see each accepted step before its outputs are written; an event that cuts the step makes
+   * (t*, y*) the step's end (restartAfterEvent).
+   */
+  events: EventLocator | null = null;
+  recorder: StepRecorder | null = null;
+  /** A terminal event ended the solve before t1. */
+  stopped = false;
+
+  /** Output times written so far (all of them unless a terminal event stopped the solve). */
+  get outputsWritten(): number {
+    return this.nextOutput;
+  }
+
+  /**
    * The stage inputs Y_j of the current attempt, one vector per stage, when the integrator was
    * asked to keep them (ACA keeps them per accepted step instead of recomputing them). For FSAL
    * methods whose last row is b, the last stage's input is yNew.
@@ -188,7 +198,11 @@ export class Integrator implements StepRecord {
     this.implicitStages?.reset();
     this.stiffness?.reset();
     this.nextOutput = 0;
+    this.nonFiniteTrial = null;
+    this.stopped = false;
     this.emitOutputsAtStart();
+    this.events?.start(this.t, this.y);
+    this.recorder?.start(this.t, this.y);
     if (this.t === tEnd) return;
 
     field.f(this.t, this.y, p, K[0]);
@@ -209,7 +223,7 @@ export class Integrator implements StepRecord {
     const attempt = observer?.attempt;
     const acceptedHook = observer?.accepted;
 
-    while (this.t !== tEnd) {
+    while (this.t !== tEnd && !this.stopped) {
       if (stats.accepted + stats.rejected >= opts.maxSteps) {
         throw new MaxStepsExceededError(this.t, opts.maxSteps, tEnd);
       }
@@ -229,10 +243,10 @@ export class Integrator implements StepRecord {
       }
       this.h = hs;
       if (Math.abs(hs) < opts.minStep && this.landing === Landing.None) {
-        throw new StepSizeUnderflowError(this.t, hs, opts.minStep);
+        throw this.underflow(hs, opts.minStep);
       }
       if (Math.abs(hs) <= 4 * Number.EPSILON * Math.abs(this.t)) {
-        throw new StepSizeUnderflowError(this.t, hs, 4 * Number.EPSILON * Math.abs(this.t));
+        throw this.underflow(hs, 4 * Number.EPSILON * Math.abs(this.t));
       }
 
       let newtonFailed = false;
@@ -269,9 +283,12 @@ export class Integrator implements StepRecord {
         const tNew = this.landing !== Landing.None ? target : this.t + hs;
         // The error estimate summed y_new on the way (stateSum): a finite sum clears the state.
         if (!method.adaptive || !Number.isFinite(this.stateSum[0])) this.checkFinite(this.yNew, 'state', tNew);
+        const events = this.events;
+        const cut = events !== null && events.scan(this, stats.accepted);
+        const tEndStep = cut ? events.cutT : tNew;
         // Most steps contain no output time: look before calling.
         const next = this.nextOutput;
-        if (next < opts.times.length && dir * (opts.times[next] - tNew) <= 0) this.emitOutputsInStep(tNew, hs);
+        if (next < opts.times.length && dir * (opts.times[next] - tEndStep) <= 0) this.emitOutputsInStep(tEndStep, hs, cut);
         if (acceptedHook) {
           if (this.stageInputs && this.fsalInputIsSolution) this.stageInputs[s - 1].set(this.yNew);
           acceptedHook.call(observer, this);
@@ -282,12 +299,18 @@ export class Integrator implements StepRecord {
             throw new StiffnessDetectedError(tNew, method.name, this.stiffness.hLambda, STIFF_STEPS, IMPLICIT_METHOD_NAMES);
           }
         }
+        if (this.recorder) this.recorder.record(this, tEndStep, cut ? events.cutState : this.yNew);
         stats.accepted++;
-        this.t = tNew;
-        const old = this.y;
-        this.y = this.yNew;
-        this.yNew = old;
-        this.advanceFirstStage();
+        this.nonFiniteTrial = null;
+        if (cut) {
+          this.restartAfterEvent(events);
+        } else {
+          this.t = tNew;
+          const old = this.y;
+          this.y = this.yNew;
+          this.yNew = old;
+          this.advanceFirstStage();
+        }
         if (method.adaptive) {
           const factor = stepFactor(opts.controller, method.errorOrder, this.err, this.errPrev, true);
           this.errPrev = Math.max(this.err, 1e-4);
@@ -298,8 +321,9 @@ export class Integrator implements StepRecord {
         const factor = Number.isNaN(this.err)
           ? opts.controller.factorMin
           : stepFactor(opts.controller, method.errorOrder, this.err, this.errPrev, false);
+        this.nonFiniteTrial = Number.isFinite(this.err) ? null : this.findNonFinite(hs);
         h = Math.abs(hs) * factor;
-        if (h < opts.minStep) throw new StepSizeUnderflowError(this.t, dir * h, opts.minStep);
+        if (h < opts.minStep) throw this.underflow(dir * h, opts.minStep);
       }
     }
   }
@@ -314,6 +338,27 @@ export class Integrator implements StepRecord {
     const err3 = weightedSumNorm(method.e3Col, method.e3Val, hs, K, y, yNew, rtol, atol, uniform, this.errVec3);
     const denom = Math.sqrt(err5 * err5 + 0.01 * err3 * err3);
     return denom === 0 ? 0 : (err5 * err5) / denom;
+  }
+
+  /**
+   * Goes on from an event that cut the step: from (t*, y*) or its reset, with a fresh first stage
+   * (the step's last stage belongs to the uncut end), or stops the solve at a terminal event.
+   */
+  private restartAfterEvent(events: EventLocator): void {
+    this.t = events.cutT;
+    this.y.set(events.nextState);
+    if (events.terminated) {
+      this.stopped = true;
+      return;
+    }
+    this.field.f(this.t, this.y, this.opts.params, this.K[0]);
+    this.stats.fEvals++;
+    this.checkFinite(this.K[0], 'derivative');
+  }
+
+  /** The step's dense-output stage, for events and saved steps (events.ts DenseStep). */
+  ensureDense(): void {
+    this.ensureDenseStage(this.h);
   }
 
   /** Makes K[0] = f(t, y) for the step about to start, reusing an FSAL or dense stage. */
@@ -345,8 +390,12 @@ export class Integrator implements StepRecord {
     }
   }
 
-  /** Writes every output time in (t, tNew] from the accepted step (t, y, hs). */
-  private emitOutputsInStep(tNew: number, hs: number): void {
+  /**
+   * Writes every output time in (t, tNew] from the accepted step (t, y, hs). When the step was cut
+   * by an event at tNew, every output (tNew included) comes from the interpolant, with theta < 1:
+   * theta = 1 means the uncut step's end state to the gradient methods.
+   */
+  private emitOutputsInStep(tNew: number, hs: number, cut = false): void {
     const { times } = this.opts;
     const dir = this.opts.direction;
     const d = this.dim;
@@ -355,12 +404,12 @@ export class Integrator implements StepRecord {
       const k = this.nextOutput++;
       const tk = times[k];
       this.outputStep[k] = stepIndex;
-      if (tk === tNew) {
+      if (tk === tNew && !cut) {
         this.outputs.set(this.yNew, k * d);
         this.outputTheta[k] = 1;
         continue;
       }
-      const theta = (tk - this.t) / hs;
+      const theta = cut ? Math.min((tk - this.t) / hs, BELOW_ONE) : (tk - this.t) / hs;
       this.outputTheta[k] = theta;
       this.ensureDenseStage(hs);
       denseWeights(this.method, theta, this.denseW);
@@ -393,6 +442,33 @@ export class Integrator implements StepRecord {
     return k < times.length ? times[k] : this.opts.t1;
   }
 
+  /**
+   * Where the last rejected trial was not finite (a stage of f or the candidate state), or null.
+   * A non-finite trial is rejected and the step shrunk, which recovers when the step was merely
+   * too long; when shrinking reaches underflow, that NaN or infinity is the cause to report.
+   */
+  private nonFiniteTrial: NonFiniteError | null = null;
+
+  /** The error for a step too small to take: the non-finite f that drove it there, if any. */
+  private underflow(h: number, hmin: number): Error {
+    return this.nonFiniteTrial ?? new StepSizeUnderflowError(this.t, h, hmin);
+  }
+
+  /** The first non-finite stage component of the current trial (or of y_new). Off the hot path. */
+  private findNonFinite(hs: number): NonFiniteError {
+    const { method, K } = this;
+    for (let j = 0; j < method.stages; j++) {
+      const Kj = K[j];
+      for (let i = 0; i < Kj.length; i++) {
+        if (!Number.isFinite(Kj[i])) return new NonFiniteError('derivative', this.t + method.c[j] * hs, i, Kj[i]);
+      }
+    }
+    for (let i = 0; i < this.yNew.length; i++) {
+      if (!Number.isFinite(this.yNew[i])) return new NonFiniteError('state', this.t + hs, i, this.yNew[i]);
+    }
+    return new NonFiniteError('error estimate', this.t, 0, this.err);
+  }
+
   private checkFinite(v: Float64Array, what: string, t = this.t): void {
     // A finite sum means every component is finite: one add per component on the hot path.
     // A non-finite sum (or an overflow) sends us to the search for the culprit.
@@ -405,6 +481,9 @@ export class Integrator implements StepRecord {
     }
   }
 }
+
+/** The largest double below 1. */
+const BELOW_ONE = 1 - Number.EPSILON / 2;
 
 function isUniform(v: Float64Array): boolean {
   for (let i = 1; i < v.length; i++) if (v[i] !== v[0]) return false;

@@ -4,16 +4,41 @@
  */
 import { InvalidArgumentError } from '../errors.ts';
 import type { Field } from '../fields/field.ts';
+import type { EventSpec } from './events.ts';
 import { DEFAULT_CONTROLLER, type ControllerOptions } from './controller.ts';
 import { defaultNewtonTolerance } from './implicit.ts';
 import { getMethod, type PreparedMethod } from './methods.ts';
+import { closestName } from '../fields/expression/suggest.ts';
+import { MAX_OUTPUT_VALUES, MAX_TIMES } from '../limits.ts';
+
+/**
+ * The smallest relative tolerance: near machine epsilon the error estimate is rounding noise and
+ * the controller shrinks the step until it underflows. 1e-14 is about 45 eps.
+ */
+export const MIN_RTOL = 1e-14;
 
 export type Tolerance = number | ArrayLike<number>;
 
+/** What a solve keeps: the states at output times, at every accepted step, or a dense solution. */
+export type SaveAt = ArrayLike<number> | 'steps' | 'dense';
+
 export interface SolveOptions {
-  /** Output times, increasing (or decreasing, to integrate backwards). */
-  readonly times: ArrayLike<number>;
-  /** Start time; defaults to times[0]. */
+  /**
+   * Output times, increasing (or decreasing, to integrate backwards). May be left out when t0
+   * and t1 are given (e.g. with save: 'steps' or 'dense').
+   */
+  readonly times?: ArrayLike<number>;
+  /**
+   * What the solution keeps (solve() only): output times (the same as `times`), 'steps' (every
+   * accepted step's end) or 'dense' (also each step's interpolant, for solution.at(t)). Default:
+   * the output times, or 'steps' when there are none.
+   */
+  readonly save?: SaveAt;
+  /** Events located on the dense interpolant (solvers/events.ts). */
+  readonly events?: readonly EventSpec[];
+  /** Points per step at which events are sampled for sign changes (default 4). */
+  readonly eventSamples?: number;
+  /** Start time; defaults to times[0] when there are two or more output times. */
   readonly t0?: number;
   /** End of integration; defaults to the last output time. */
   readonly t1?: number;
@@ -49,6 +74,11 @@ export interface SolveOptions {
    * tolerance (solvers/implicit.ts). Default max(10 eps / rtol, min(0.03, sqrt(rtol))).
    */
   readonly newtonTol?: number;
+  /**
+   * 'auto' (default): the generated WebAssembly solver when the field has a WebAssembly form and
+   * the method is dopri5 or tsit5, else TypeScript; 'js' or 'wasm' to insist (src/wasm/backend.ts).
+   */
+  readonly backend?: 'auto' | 'js' | 'wasm';
 }
 
 export interface ResolvedOptions {
@@ -84,13 +114,36 @@ export function resolveOptions(field: Field, y0: ArrayLike<number>, opts: SolveO
   for (let i = 0; i < d; i++) {
     if (!Number.isFinite(y0[i])) throw new InvalidArgumentError(`y0[${i}]`, y0[i], 'a finite number');
   }
-  const times = toFloat64('times', opts.times);
-  if (times.length === 0) throw new InvalidArgumentError('times', opts.times, 'at least one output time');
+  // A string has a length and indexable characters: '01' would pass as [0, 1].
+  if (typeof opts.times === 'string') throw new InvalidArgumentError('times', opts.times, 'an array of numbers (not a string)');
+  const save = opts.save;
+  const savedTimes = save !== undefined && typeof save !== 'string' ? save : undefined;
+  if (savedTimes !== undefined && opts.times !== undefined) {
+    throw new InvalidArgumentError('save', save, "'steps' or 'dense' when `times` is given (or the output times in place of `times`)");
+  }
+  if (save !== undefined && savedTimes === undefined && save !== 'steps' && save !== 'dense') {
+    throw new InvalidArgumentError('save', save, "output times, 'steps' or 'dense'");
+  }
+  const timesIn = opts.times ?? savedTimes;
+  if (timesIn != null && timesIn.length > MAX_TIMES) {
+    throw new InvalidArgumentError('times', `${timesIn.length} output times`, `at most ${MAX_TIMES}`);
+  }
+  const times = timesIn === undefined && opts.t1 !== undefined ? new Float64Array(0) : toFloat64('times', timesIn);
+  if (times.length === 0 && (opts.t0 === undefined || opts.t1 === undefined)) {
+    throw new InvalidArgumentError('times', opts.times, 'at least one output time, or both t0 and t1');
+  }
+  if (times.length * d > MAX_OUTPUT_VALUES) {
+    throw new InvalidArgumentError('times', `${times.length} output times x ${d} states`, `at most ${MAX_OUTPUT_VALUES} output values`);
+  }
+  if (times.length === 1 && opts.t0 === undefined) {
+    // t0 would default to the only output time: a solve of zero length that returns y0.
+    throw new InvalidArgumentError('t0', opts.t0, `a start time (required with a single output time ${times[0]})`);
+  }
   const t0 = opts.t0 ?? times[0];
   finite('t0', t0);
-  const last = times[times.length - 1];
-  const t1 = opts.t1 ?? last;
+  const t1 = opts.t1 ?? times[times.length - 1];
   finite('t1', t1);
+  const last = times.length > 0 ? times[times.length - 1] : t1;
   const direction = t1 > t0 ? 1 : t1 < t0 ? -1 : last >= t0 ? 1 : -1;
   let prev = t0;
   for (let k = 0; k < times.length; k++) {
@@ -110,13 +163,8 @@ export function resolveOptions(field: Field, y0: ArrayLike<number>, opts: SolveO
   if (params.length !== field.nParams) {
     throw new InvalidArgumentError('params', opts.params, `an array of length ${field.nParams} (the field's parameter count)`);
   }
-  const rtol = tolerance('rtol', opts.rtol ?? 1e-6, d);
-  const atol = tolerance('atol', opts.atol ?? 1e-9, d);
-  for (let i = 0; i < d; i++) {
-    if (!(rtol[i] > 0) && !(atol[i] > 0)) {
-      throw new InvalidArgumentError(`rtol[${i}]`, rtol[i], 'rtol and atol must not both be zero for a component');
-    }
-  }
+  const rtol = tolerance('rtol', opts.rtol ?? 1e-6, d, MIN_RTOL, `a finite number >= ${MIN_RTOL}`);
+  const atol = tolerance('atol', opts.atol ?? 1e-9, d, Number.MIN_VALUE, 'a finite number > 0');
 
   let dt = NaN;
   if (!method.adaptive) {
@@ -160,7 +208,21 @@ export function resolveOptions(field: Field, y0: ArrayLike<number>, opts: SolveO
   };
 }
 
+const CONTROLLER_KEYS = Object.keys(DEFAULT_CONTROLLER);
+
 function resolveController(c: SolveOptions['controller']): ControllerOptions {
+  if (c != null && typeof c === 'object') {
+    // A misspelt key (factorMaxx) would otherwise be ignored and its default used.
+    for (const key of Object.keys(c)) {
+      if (!CONTROLLER_KEYS.includes(key)) {
+        const guess = closestName(key, CONTROLLER_KEYS);
+        const hint = guess ? `did you mean '${guess}'?` : `the options are ${CONTROLLER_KEYS.join(', ')}`;
+        throw new InvalidArgumentError(`controller.${key}`, (c as Record<string, unknown>)[key], `unknown controller option; ${hint}`);
+      }
+    }
+  } else if (c !== undefined && typeof c !== 'string') {
+    throw new InvalidArgumentError('controller', c, "'integral', 'pi' or an object of controller options");
+  }
   const base = typeof c === 'string' ? { ...DEFAULT_CONTROLLER, kind: c } : { ...DEFAULT_CONTROLLER, ...(c ?? {}) };
   if (base.kind !== 'integral' && base.kind !== 'pi') {
     throw new InvalidArgumentError('controller', base.kind, "'integral' or 'pi'");
@@ -183,7 +245,7 @@ function positive(name: string, v: unknown): number {
 }
 
 function toFloat64(name: string, v: ArrayLike<number> | undefined): Float64Array {
-  if (v == null || typeof (v as ArrayLike<number>).length !== 'number') {
+  if (v == null || typeof v === 'string' || typeof (v as ArrayLike<number>).length !== 'number') {
     throw new InvalidArgumentError(name, v, 'an array of numbers');
   }
   const out = Float64Array.from(v);
@@ -193,15 +255,15 @@ function toFloat64(name: string, v: ArrayLike<number> | undefined): Float64Array
   return out;
 }
 
-function tolerance(name: string, v: Tolerance, d: number): Float64Array {
+function tolerance(name: string, v: Tolerance, d: number, min: number, allowed: string): Float64Array {
   if (typeof v === 'number') {
-    if (!(v >= 0) || !Number.isFinite(v)) throw new InvalidArgumentError(name, v, 'a finite number >= 0');
+    if (!(v >= min) || !Number.isFinite(v)) throw new InvalidArgumentError(name, v, allowed);
     return new Float64Array(d).fill(v);
   }
   const arr = toFloat64(name, v);
   if (arr.length !== d) throw new InvalidArgumentError(name, v, `a number or an array of length ${d}`);
   for (let i = 0; i < d; i++) {
-    if (arr[i] < 0) throw new InvalidArgumentError(`${name}[${i}]`, arr[i], 'a finite number >= 0');
+    if (!(arr[i] >= min)) throw new InvalidArgumentError(`${name}[${i}]`, arr[i], allowed);
   }
   return arr;
 }

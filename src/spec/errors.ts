@@ -5,6 +5,7 @@
  * on a terminal and in a worker's error report.
  */
 import { AcaError } from '../errors.ts';
+import { capMessage } from '../limits.ts';
 
 export interface SpecIssue {
   /** Dotted path from the spec's root; '' for the spec as a whole. */
@@ -17,10 +18,19 @@ export class SpecError extends AcaError {
   /** The spec file, when it came from one (not part of the message). */
   readonly file?: string;
   constructor(issues: readonly SpecIssue[], file?: string) {
-    super('ERR_SPEC', issues.map(formatIssue).join('\n'));
+    super('ERR_SPEC', formatIssues(issues));
     this.issues = issues;
     this.file = file;
   }
+}
+
+/** At most MAX_ISSUES lines, each capped: a spec with a million bad names gives a short message. */
+const MAX_ISSUES = 20;
+
+function formatIssues(issues: readonly SpecIssue[]): string {
+  const lines = issues.slice(0, MAX_ISSUES).map((issue) => capMessage(formatIssue(issue), 300));
+  if (issues.length > MAX_ISSUES) lines.push(`... and ${issues.length - MAX_ISSUES} more problems`);
+  return lines.join('\n');
 }
 
 export function formatIssue(issue: SpecIssue): string {

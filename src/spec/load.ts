@@ -1,44 +1,20 @@
 /**
- * Reading a spec: text (YAML, of which JSON is a subset) -> plain value -> validated Spec, and a
- * spec file plus its data file -> Problem. Every failure is a SpecError (or a CsvError for the
+ * Reading a spec file (Node): a spec file plus its data file -> Problem; the text itself is
+ * parsed by parse.ts. Every failure is a SpecError (or a CsvError for the
  * data) whose message names the place: `line 3, column 1: ...` for syntax, `path: cause` for
  * content.
  */
-import { readFile } from 'node:fs/promises';
 import { basename, dirname, extname, resolve } from 'node:path';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { parseCsv, type DataTable } from '../io/csv.ts';
+import { readTextFile } from '../io/read.ts';
+import { MAX_DATA_BYTES, MAX_SPEC_BYTES } from '../limits.ts';
 import { SpecError } from './errors.ts';
-import { specIssues } from './issues.ts';
 import { resolveModel } from './model.ts';
 import { buildProblem, type Problem } from './problem.ts';
-import { SpecSchema, show, type Spec } from './schema.ts';
+import { parseSpecText } from './parse.ts';
+import type { Spec } from './schema.ts';
 
-/** Validates a spec given as a plain value (parsed JSON or YAML). */
-export function parseSpec(value: unknown, file?: string): Spec {
-  if (value === null || value === undefined) throw new SpecError([{ path: '', message: 'the spec is empty' }], file);
-  if (typeof value !== 'object' || Array.isArray(value)) {
-    throw new SpecError([{ path: '', message: `expected a map of keys (model, initial, params, ...), got ${show(value)}` }], file);
-  }
-  const result = SpecSchema.safeParse(value, { reportInput: true });
-  if (!result.success) throw new SpecError(specIssues(result.error.issues), file);
-  return result.data;
-}
-
-/** Parses spec text (YAML or JSON) and validates it. */
-export function parseSpecText(text: string, file?: string): Spec {
-  let value: unknown;
-  try {
-    value = parseYaml(text, { prettyErrors: false, merge: false });
-  } catch (error) {
-    if (error instanceof YAMLParseError) {
-      const where = error.pos ? `${lineAndColumn(text, error.pos[0])}: ` : '';
-      throw new SpecError([{ path: '', message: `${where}${error.message.split('\n')[0]}` }], file);
-    }
-    throw error;
-  }
-  return parseSpec(value, file);
-}
+export { parseSpec, parseSpecText } from './parse.ts';
 
 export async function loadSpec(file: string): Promise<Spec> {
   return parseSpecText(await readText(file, 'spec'), file);
@@ -88,15 +64,9 @@ function inFile<T>(file: string, build: () => T): T {
 
 async function readText(file: string, what: 'spec' | 'data'): Promise<string> {
   try {
-    return await readFile(file, 'utf8');
+    // Sized before it is read: a multi-gigabyte file or /dev/zero would exhaust memory first.
+    return await readTextFile(file, what === 'spec' ? MAX_SPEC_BYTES : MAX_DATA_BYTES);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const cause = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (error as Error).message;
-    throw new SpecError([{ path: '', message: `cannot read ${what} file '${file}': ${cause}` }]);
+    throw new SpecError([{ path: '', message: `cannot read ${what} file '${file}': ${(error as Error).message}` }]);
   }
-}
-
-function lineAndColumn(text: string, offset: number): string {
-  const before = text.slice(0, offset).split(/\r\n|\n|\r/);
-  return `line ${before.length}, column ${before[before.length - 1].length + 1}`;
 }

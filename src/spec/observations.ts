@@ -9,6 +9,8 @@
  * the loss's gradient flows only through the outputs y(t), so a parameter inside an observation
  * would be differentiated wrongly.
  */
+import { MAX_EXPRESSION_DEPTH, MAX_EXPRESSION_LENGTH } from '../limits.ts';
+import { treeDepth } from '../fields/expression/parse.ts';
 import { describeValue } from '../errors.ts';
 import { SUPPORTED_FUNCTIONS } from '../fields/expression/functions.ts';
 import { mathjs, type MathNode } from '../fields/expression/mathjs.ts';
@@ -54,12 +56,19 @@ class ObservationProblem extends Error {}
 
 function compileObservation(name: string, expression: string, model: ResolvedModel): Observation {
   const math = mathjs();
+  if (expression.length > MAX_EXPRESSION_LENGTH) {
+    throw new ObservationProblem(`${expression.length} characters long, more than the limit of ${MAX_EXPRESSION_LENGTH}`);
+  }
   let root: MathNode;
   try {
     root = math.parse(expression);
   } catch (error) {
-    throw new ObservationProblem(`cannot parse '${expression}': ${(error as Error).message}`);
+    if (error instanceof RangeError) throw new ObservationProblem(`nested too deeply to parse; the limit is ${MAX_EXPRESSION_DEPTH} levels`);
+    throw new ObservationProblem(`cannot parse '${expression.length > 80 ? `${expression.slice(0, 77)}...` : expression}': ${(error as Error).message}`);
   }
+  // mathjs's derivative and compile recurse per level, as the model's compiler does (parse.ts).
+  const depth = treeDepth(root);
+  if (depth > MAX_EXPRESSION_DEPTH) throw new ObservationProblem(`nested ${depth} levels deep; the limit is ${MAX_EXPRESSION_DEPTH} levels`);
   const states = model.stateNames;
   const constants = Object.keys(model.constants);
   const known = [...states, ...constants, 't', 'pi', 'e'];
@@ -97,10 +106,11 @@ function compileObservation(name: string, expression: string, model: ResolvedMod
   };
   check(root);
 
-  const scope: Record<string, number> = { ...model.constants };
+  // A Map, not an object: mathjs refuses object scopes' names like `constructor` (unsafe property).
+  const scope = new Map<string, number>(Object.entries(model.constants));
   const fill = (t: number, y: Float64Array) => {
-    scope.t = t;
-    for (let i = 0; i < states.length; i++) scope[states[i]] = y[i];
+    scope.set('t', t);
+    for (let i = 0; i < states.length; i++) scope.set(states[i], y[i]);
   };
   const valueCode = root.compile();
   const partials = states.map((state, i) =>

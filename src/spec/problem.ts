@@ -25,8 +25,13 @@ import { didYouMean } from '../fields/expression/suggest.ts';
 import { SpecError, type SpecIssue } from './errors.ts';
 import { modelStateNames, resolveModel, type ResolvedModel, type ResolvedNetwork } from './model.ts';
 import { compileObservations, type Observation } from './observations.ts';
+import { compileSpecEvents, eventTimeLoss } from './events.ts';
+import type { EventLoss } from '../gradients/event-adjoint.ts';
+import type { EventSpec } from '../solvers/events.ts';
 import type { ForecastSpec, OptimizerSpec, Spec, TrainingSpec } from './schema.ts';
 import { resolveValues, type FreeValue, type ResolvedValues } from './values.ts';
+import { ownValue } from '../util/own.ts';
+import { MAX_OUTPUT_VALUES } from '../limits.ts';
 
 export interface Series {
   /** The data column's name: a state or an observation. */
@@ -67,6 +72,12 @@ export interface Problem {
   readonly loss?: Loss;
   /** A model with a network: trained as a time series (spec/training.ts) rather than by fit(). */
   readonly network?: NetworkProblem;
+  /** The spec's events (spec/events.ts); empty without. */
+  readonly events: readonly EventSpec[];
+  /** The squared error of observed event times (events with `observed`), else undefined. */
+  readonly eventLoss?: EventLoss;
+  /** End of the solve (the spec's t1), when given. */
+  readonly t1?: number;
 }
 
 export interface NetworkProblem {
@@ -89,7 +100,14 @@ export function buildProblem(spec: Spec, data?: DataTable, resolved?: ResolvedMo
   const initial = network ? networkInitial(spec, stateNames, data, issues) : resolveValues('initial', spec.initial, stateNames, issues);
   const params = resolveValues('params', spec.params, network ? network.modelParamNames : paramNames, issues);
   const observations = network ? [] : compileObservations(spec.observations, model, issues);
+  const events = compileSpecEvents(spec.events, model, issues);
   const times = outputTimes(spec, issues);
+  if (times && times.length * field.dim > MAX_OUTPUT_VALUES) {
+    issues.push({
+      path: 'times',
+      message: `${times.length} output times x ${field.dim} states is more than the limit of ${MAX_OUTPUT_VALUES} output values`,
+    });
+  }
   // A model with a network starts at the first data time (timeseries/train.ts).
   const t0 = (network ? data?.times[0] : undefined) ?? spec.t0 ?? times?.[0] ?? data?.times[0] ?? 0;
   checkStart(spec, t0, times, data, issues);
@@ -109,7 +127,8 @@ export function buildProblem(spec: Spec, data?: DataTable, resolved?: ResolvedMo
     name,
     state: stateNames.indexOf(name),
     observation: observations.find((o) => o.name === name),
-    weight: spec.loss?.weights?.[name] ?? 1,
+    // Own keys only: a state named `constructor` must not find Object.prototype's function.
+    weight: ownValue(spec.loss?.weights, name) ?? 1,
   }));
   for (const s of series) {
     if (s.state < 0 && !s.observation) {
@@ -136,7 +155,17 @@ export function buildProblem(spec: Spec, data?: DataTable, resolved?: ResolvedMo
     series,
     loss: data ? seriesLoss(field.dim, series, data, spec.loss?.reduction ?? 'sum') : undefined,
     network: network ? networkProblem(spec, network, params.free) : undefined,
+    events,
+    eventLoss: eventLossOf(spec, events),
+    t1: spec.t1,
   };
+}
+
+/** The observed event times as a loss, when some event has them. */
+function eventLossOf(spec: Spec, events: readonly EventSpec[]): EventLoss | undefined {
+  const entries = Object.values(spec.events ?? {});
+  if (!entries.some((e) => e.observed !== undefined)) return undefined;
+  return eventTimeLoss(events, { observed: entries.map((e) => e.observed), weights: entries.map((e) => e.weight ?? 1) });
 }
 
 function networkProblem(spec: Spec, network: ResolvedNetwork, free: readonly FreeValue[]): NetworkProblem {
@@ -351,6 +380,8 @@ function solverSettings(spec: Spec, dim: number, issues: SpecIssue[]): SolverSet
     controller: solver.controller,
     stiffnessCheck: solver.stiffnessCheck,
     newtonTol: solver.newtonTol,
+    eventSamples: solver.eventSamples,
+    backend: solver.backend,
   });
 }
 

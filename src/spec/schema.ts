@@ -40,6 +40,8 @@ import { didYouMean } from '../fields/expression/suggest.ts';
 import { ACTIVATIONS, INPUT_TRANSFORMS } from '../fields/mlp.ts';
 import { GRADIENT_METHODS, type GradientMethodName } from '../gradients/settings.ts';
 import { METHOD_NAMES } from '../solvers/methods.ts';
+import { MIN_RTOL } from '../solvers/options.ts';
+import { MAX_BODIES, MAX_LAYER_SIZE, MAX_NETWORK_WEIGHTS, MAX_STATES, MAX_TIMES } from '../limits.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Helpers: strict objects whose unknown-key message lists what is allowed, and a choice between
@@ -94,7 +96,12 @@ export function show(value: unknown): string {
 // ---------------------------------------------------------------------------------------------
 // Values: initial states and parameters, fixed (a number) or fitted (an object).
 
+// zod 4's number() refuses Infinity and NaN: every number of a spec is finite.
 const finite = z.number();
+
+/** A list of state names, at most MAX_STATES of them. */
+const stateList = () =>
+  z.array(z.string()).min(1).max(MAX_STATES, { error: `more than the limit of ${MAX_STATES} states` });
 
 export const TRANSFORMS = ['none', 'log'] as const;
 export type Transform = (typeof TRANSFORMS)[number];
@@ -172,7 +179,17 @@ const ExpressionSchema = z.union([z.string(), finite]);
  * the Glorot-uniform initialisation (default 0).
  */
 const NetworkSchema = strict({
-  sizes: z.array(z.number().int().min(1)).min(2),
+  sizes: z
+    .array(z.number().int().min(1).max(MAX_LAYER_SIZE))
+    .min(2)
+    .max(100)
+    .superRefine((sizes, ctx) => {
+      let weights = 0;
+      for (let l = 1; l < sizes.length; l++) weights += (sizes[l - 1] + 1) * sizes[l];
+      if (weights > MAX_NETWORK_WEIGHTS) {
+        ctx.addIssue({ code: 'custom', message: `${weights} weights, more than the limit of ${MAX_NETWORK_WEIGHTS}`, input: sizes });
+      }
+    }),
   activation: z.enum(ACTIVATIONS).optional(),
   inputTransform: z.enum(INPUT_TRANSFORMS).optional(),
   timeInput: z.boolean().optional(),
@@ -181,7 +198,7 @@ const NetworkSchema = strict({
 export type NetworkSpec = z.output<typeof NetworkSchema>;
 
 const EquationModelSchema = strict({
-  states: z.array(z.string()).min(1),
+  states: stateList(),
   /** Parameter names in the order of p; default: the keys of the spec's `params` map. */
   params: z.array(z.string()).optional(),
   constants: z.record(z.string(), finite).optional(),
@@ -203,7 +220,7 @@ export type EquationModelSpec = z.output<typeof EquationModelSchema>;
 
 /** A neural ODE: dy/dt = nn(y) (or nn(y, t) with timeInput), one output per state. */
 const NeuralModelSchema = strict({
-  states: z.array(z.string()).min(1),
+  states: stateList(),
   network: NetworkSchema,
 }).superRefine((model, ctx) => {
   const dim = model.states.length;
@@ -223,7 +240,7 @@ export type NeuralModelSpec = z.output<typeof NeuralModelSchema>;
 
 const NBodyModelSchema = strict({
   builtin: z.literal('nbody'),
-  bodies: z.number().int().min(2),
+  bodies: z.number().int().min(2).max(MAX_BODIES),
   dims: z.union([z.literal(2), z.literal(3)]).optional(),
   G: finite.optional(),
   velocityScale: finite.optional(),
@@ -261,20 +278,22 @@ export type ModelSpec = z.output<typeof ModelSchema>;
 // ---------------------------------------------------------------------------------------------
 // Times, solver, gradient, loss, optimizer.
 
-const LinspaceSchema = strict({ start: finite, stop: finite, count: z.number().int().min(2) });
+const LinspaceSchema = strict({ start: finite, stop: finite, count: z.number().int().min(2).max(MAX_TIMES) });
 
 const TimesSchema = choose<number[] | z.output<typeof LinspaceSchema>>((value) =>
   Array.isArray(value)
-    ? z.array(finite).min(1)
+    ? z.array(finite).min(1).max(MAX_TIMES)
     : isObject(value)
       ? LinspaceSchema
       : { message: `expected a list of times or {start, stop, count}, got ${show(value)}` },
 );
 export type TimesSpec = z.output<typeof TimesSchema>;
 
-const ToleranceSchema = choose<number | number[]>((value) =>
-  Array.isArray(value) ? z.array(z.number().min(0)) : z.number().min(0),
-);
+/** rtol at or above the solver's floor; atol positive (solvers/options.ts checks the same). */
+const toleranceSchema = (min: number, inclusive: boolean) => {
+  const one = inclusive ? z.number().min(min) : z.number().gt(min);
+  return choose<number | number[]>((value) => (Array.isArray(value) ? z.array(one) : one));
+};
 
 const MethodNameSchema = z.string().superRefine((name, ctx) => {
   if (!METHOD_NAMES.includes(name)) {
@@ -285,8 +304,8 @@ const MethodNameSchema = z.string().superRefine((name, ctx) => {
 
 const SolverSchema = strict({
   method: MethodNameSchema.optional(),
-  rtol: ToleranceSchema.optional(),
-  atol: ToleranceSchema.optional(),
+  rtol: toleranceSchema(MIN_RTOL, true).optional(),
+  atol: toleranceSchema(0, false).optional(),
   maxSteps: z.number().int().min(1).optional(),
   dt: z.number().positive().optional(),
   firstStep: z.number().positive().optional(),
@@ -294,6 +313,10 @@ const SolverSchema = strict({
   controller: z.enum(['integral', 'pi']).optional(),
   stiffnessCheck: z.boolean().optional(),
   newtonTol: z.number().positive().optional(),
+  /** Points per step at which events are sampled for sign changes (default 4; docs/events.md). */
+  eventSamples: z.number().int().min(1).optional(),
+  /** 'auto' (default), 'js' or 'wasm': the solver's back end (src/wasm/, docs/wasm.md). */
+  backend: z.enum(['auto', 'js', 'wasm']).optional(),
 });
 export type SolverSpec = z.output<typeof SolverSchema>;
 
@@ -310,8 +333,17 @@ const GradientSchema = z.preprocess(
         method: z.literal('aca'),
         keepStages: z.union([z.boolean(), z.literal('auto')]).optional(),
         keptStagesLimitBytes: z.number().min(0).optional(),
+        toleranceFactor: z.number().positive().max(1).optional(),
+        accuracy: z.number().positive().lt(1).optional(),
+        maxRefinements: z.number().int().min(1).max(10).optional(),
       }),
-      strict({ method: z.literal('adjoint'), rtol: z.number().positive().optional(), atol: z.number().positive().optional() }),
+      strict({
+        method: z.literal('adjoint'),
+        rtol: z.number().positive().optional(),
+        atol: z.number().positive().optional(),
+        maxDrift: z.number().positive().optional(),
+        resetStateAtOutputs: z.boolean().optional(),
+      }),
       strict({ method: z.literal('naive') }),
     ]),
   ),
@@ -419,6 +451,25 @@ const ForecastSchema = strict({
 export type ForecastSpec = z.output<typeof ForecastSchema>;
 
 // ---------------------------------------------------------------------------------------------
+// Events (spec/events.ts, docs/events.md): zero crossings of an expression of the state.
+
+const EventSchema = strict({
+  /** The event function g(t, y, p): the event is a zero crossing of it. */
+  when: ExpressionSchema,
+  direction: z.enum(['up', 'down', 'both']).optional(),
+  /** End the solve at the first (true) or N-th occurrence. */
+  terminal: z.union([z.boolean(), z.number().int().min(1)]).optional(),
+  /** New values of states at each occurrence that does not end the solve: `{ v: -e*v }`. */
+  reset: z.record(z.string(), ExpressionSchema).optional(),
+  /** Observed times of the occurrences, in order (fitted by their squared error). */
+  observed: z.array(finite).min(1).optional(),
+  /** Weight of the observed times' squared error (default 1). */
+  weight: z.number().min(0).optional(),
+});
+const EventsSchema = z.record(z.string(), EventSchema);
+export type EventsSpec = z.output<typeof EventsSchema>;
+
+// ---------------------------------------------------------------------------------------------
 // The spec.
 
 export const SpecSchema = strict({
@@ -440,6 +491,10 @@ export const SpecSchema = strict({
   data: z.string().min(1).optional(),
   /** Named functions of the state that data columns may observe: `{ total: x + y }`. */
   observations: z.record(z.string(), z.string()).optional(),
+  /** Events: `{ hit: { when: y, direction: down, terminal: true, reset: { v: -e*v } } }`. */
+  events: EventsSchema.optional(),
+  /** End of the solve when the output times end earlier (or there are none: a fit of event times). */
+  t1: finite.optional(),
   solver: SolverSchema.optional(),
   gradient: GradientSchema.optional(),
   loss: LossSchema.optional(),

@@ -1,5 +1,5 @@
 /**
- * ACA on an ODE block (shared/design/aca.md; Zhuang et al., ICML 2020).
+ * ACA on an ODE block (docs/design.md, "ACA"; Zhuang et al., ICML 2020).
  *
  * Forward: the adaptive loop of integrate.ts, untaped; each attempt in its own tf.tidy; only the
  * accepted steps' start states y_i are kept, with their t_i and h_i as numbers.

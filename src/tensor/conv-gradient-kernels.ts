@@ -3,7 +3,7 @@
  * or ship slow ones. @tensorflow/tfjs-backend-wasm 4.22 has no Conv2DBackpropFilter at all (so
  * training any conv layer on WASM fails as shipped) and a Conv2DBackpropInput about 10x slower
  * than its Conv2D; the pure-JS CPU backend's Conv2DBackpropFilter takes about 12 s for one
- * 3x3x16x32 layer at batch 32 (shared/design/measured-facts.md). With y = conv2d(x, W, stride s):
+ * 3x3x16x32 layer at batch 32 (docs/design.md, "Measured facts"). With y = conv2d(x, W, stride s):
  *
  *   dW = conv2d(X^T, dY^T, dilation s)    X^T: [Cin, H, W, N] (batch <-> channels), dY^T: [Ho, Wo, N, Cout]
  *   dx = conv2d(dilate_s(dY), flip(W)^T)  the full correlation with the spatially flipped filter

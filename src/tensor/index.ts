@@ -30,4 +30,10 @@ export {
   type StepMode, type TrainOptions, type TrainReport, type EpochReport,
 } from './train.ts';
 export { saveModel, loadModel } from './save.ts';
-export { runCnn, CNN_USAGE } from './cnn-command.ts';
+export {
+  runCnnExperiment,
+  CNN_REPORT_FORMAT,
+  type CnnExperimentOptions,
+  type CnnExperimentHooks,
+  type CnnRunResult,
+} from './experiment.ts';

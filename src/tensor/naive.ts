@@ -6,7 +6,7 @@
  *   h_new = |h| clip(safety err^(-1/(q+1)), factorMin, factorMax)      (integral controller)
  *
  * with err the error-norm tensor of the attempt, so the gradient also flows through the
- * controller's choices (which is not part of the true gradient: shared/design/aca.md). Accept or
+ * controller's choices (which is not part of the true gradient: docs/design.md, "naive"). Accept or
  * reject is decided on err's value (one dataSync per attempt); the landing step's size is
  * t1 - t with t the running sum of the accepted step tensors. The first step's size is a
  * constant (Hairer's algorithm on values). Memory grows with every attempt's stages: nothing is

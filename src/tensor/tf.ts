@@ -1,6 +1,6 @@
 /**
  * The one place that loads TensorFlow.js. tfjs-core's ESM build cannot be imported by Node's ESM
- * loader (extension-less relative imports; shared/design/measured-facts.md), so the CommonJS
+ * loader (extension-less relative imports; docs/design.md, "Measured facts"), so the CommonJS
  * builds are loaded through createRequire; the ESM typings still describe them exactly.
  */
 import { createRequire } from 'node:module';

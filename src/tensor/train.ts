@@ -12,7 +12,6 @@ import { createRng, type Rng } from '../util/random.ts';
 import { batchTensors, IMAGE_SIZE, permutation, type DigitSet, type MnistSplit } from './mnist-data.ts';
 import { odeBlocksOf } from './models.ts';
 import { chainedGradients, predictChained } from './chained.ts';
-import { ProgressBar } from '../cli/progress.ts';
 import { resetStats } from './stats.ts';
 import { tf, type Tensor } from './tf.ts';
 
@@ -31,10 +30,10 @@ export interface TrainOptions {
   readonly maxShift?: number;
   /** Measure peak tensor bytes on the first step of each epoch (tf.profile). Default true. */
   readonly measureMemory?: boolean;
-  /** A progress bar on stderr. Default false. */
-  readonly progress?: boolean;
-  readonly label?: string;
-  /** Called after every step (for tests and custom reporting). */
+  /**
+   * Called after every step: tests, and progress reporting (`aca cnn` draws its bar from it; the
+   * library itself writes nothing).
+   */
   readonly onStep?: (info: StepInfo) => void;
   /** Evaluate on the test set after each epoch. Default true. */
   readonly evaluateEachEpoch?: boolean;
@@ -73,7 +72,12 @@ export async function trainStep(
 
 export interface StepInfo {
   readonly step: number;
+  readonly totalSteps: number;
   readonly loss: number;
+  /** Mean loss of the epoch's steps so far. */
+  readonly epochLoss: number;
+  /** Seconds since training started. */
+  readonly elapsedSeconds: number;
   readonly numTensors: number;
 }
 
@@ -113,7 +117,6 @@ export async function trainClassifier(model: TF.LayersModel, data: MnistSplit, o
   const blocks = odeBlocksOf(model);
   const mode = !options.mode || options.mode === 'auto' ? defaultStepMode() : options.mode;
   const reports: EpochReport[] = [];
-  const bar = options.progress ? new ProgressBar({ label: options.label ?? model.name, total: totalSteps }) : null;
   const started = performance.now();
   let step = 0;
   let numTensorsAfterFirstStep = -1;
@@ -150,12 +153,14 @@ export async function trainClassifier(model: TF.LayersModel, data: MnistSplit, o
       epochSteps++;
       step++;
       if (numTensorsAfterFirstStep < 0) numTensorsAfterFirstStep = tf.memory().numTensors;
-      options.onStep?.({ step, loss, numTensors: tf.memory().numTensors });
-      if (bar) {
-        const elapsed = (performance.now() - started) / 1000;
-        const eta = (elapsed * (totalSteps - step)) / Math.max(step, 1);
-        bar.update(step, { loss: (lossSum / epochSteps).toFixed(3), elapsed: `${elapsed.toFixed(0)}s`, eta: `${eta.toFixed(0)}s` });
-      }
+      options.onStep?.({
+        step,
+        totalSteps,
+        loss,
+        epochLoss: lossSum / epochSteps,
+        elapsedSeconds: (performance.now() - started) / 1000,
+        numTensors: tf.memory().numTensors,
+      });
     }
     const seconds = (performance.now() - epochStart) / 1000;
     // Read the ODE counters before the evaluation's forward solves add to them.
@@ -178,7 +183,6 @@ export async function trainClassifier(model: TF.LayersModel, data: MnistSplit, o
       odeBackwardSteps,
     });
   }
-  bar?.done(step);
   optimizer.dispose();
   const last = reports[reports.length - 1];
   return {

@@ -11,18 +11,24 @@
  *     "units": "au-day-msun",  or  "G": 1.0,        (default G = 1)
  *     "velocityScale": 1 }
  */
-import { readFile } from 'node:fs/promises';
 import { InvalidArgumentError } from '../errors.ts';
 import { CsvError, parseCsv } from '../io/csv.ts';
 import type { Observations } from './observations.ts';
 import { unitSystem, type GravitySystem } from './system.ts';
+import { MAX_BODIES, MAX_DATA_BYTES, MAX_SPEC_BYTES } from '../limits.ts';
+import { readTextFile } from '../io/read.ts';
 
 export function positionColumns(bodies: number): string[] {
   return Array.from({ length: bodies }, (_, b) => ['x', 'y', 'z'].map((a) => `${a}${b + 1}`)).flat();
 }
 
 export async function readObservations(file: string, bodies: number): Promise<Observations> {
-  const text = await readFile(file, 'utf8');
+  let text: string;
+  try {
+    text = await readTextFile(file, MAX_DATA_BYTES);
+  } catch (error) {
+    throw new CsvError(file, [{ line: 0, message: `cannot read: ${(error as Error).message}` }]);
+  }
   const columns = positionColumns(bodies);
   const table = parseCsv(text, { name: file, columns });
   if (table.times.length === 0) throw new CsvError(file, [{ line: 0, message: 'no observation rows' }]);
@@ -45,13 +51,16 @@ export interface StartingValues {
 export async function readStartingValues(file: string, windows: number, overrides: { units?: string; G?: number }): Promise<StartingValues> {
   let json: Record<string, unknown>;
   try {
-    json = JSON.parse(await readFile(file, 'utf8'));
+    json = JSON.parse(await readTextFile(file, MAX_SPEC_BYTES));
   } catch (error) {
     throw new InvalidArgumentError('--initial', file, `a readable JSON file (${(error as Error).message})`);
   }
   const masses = numbers(json.masses, `${file}: masses`);
   const bodies = masses.length;
-  if (bodies < 2) throw new InvalidArgumentError(`${file}: masses`, json.masses, 'at least two masses (one per body)');
+  if (bodies < 2 || bodies > MAX_BODIES) {
+    throw new InvalidArgumentError(`${file}: masses`, json.masses, `from 2 to ${MAX_BODIES} masses (one per body)`);
+  }
+  if (masses.some((m) => !(m > 0))) throw new InvalidArgumentError(`${file}: masses`, json.masses, 'positive numbers (a mass is > 0)');
   const d = 6 * bodies;
   const raw = json.y0;
   const list = Array.isArray(raw) && Array.isArray(raw[0]) ? (raw as unknown[]) : [raw];

@@ -9,15 +9,17 @@
  * The caller builds the field (from the spec) and the series (from the data) and reports progress
  * through the training callbacks.
  */
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Field } from '../fields/field.ts';
-import { writeFileAtomic } from '../io/atomic.ts';
+import { makeOutputFolder, writeFileAtomic } from '../io/atomic.ts';
 import { forecast, forecastReport, type Forecast } from './forecast.ts';
 import { fittedModelJson } from './model-io.ts';
 import { forecastPlot } from './plot.ts';
 import type { TimeSeries } from './series.ts';
 import { trainInPhases, trainTimeSeries, type TrainOptions, type TrainResult } from './train.ts';
+
+/** The `format` key of a trained time-series model's report.json (docs/formats.md). */
+export const TIMESERIES_REPORT_FORMAT = 'aca-ode/timeseries-report@1';
 
 export const TIMESERIES_FILES = { report: 'report.json', plot: 'fit.svg', model: 'model.json' } as const;
 
@@ -64,7 +66,7 @@ export async function runTimeSeriesJob(job: TimeSeriesJob): Promise<TimeSeriesJo
   });
   const files: string[] = [];
   if (job.outDir) {
-    await mkdir(job.outDir, { recursive: true });
+    await makeOutputFolder(job.outDir);
     const model = fittedModelJson({ field, params: result.params, y0: result.y0, t0: series.times[0], training: report.training as Record<string, unknown> });
     const write = async (file: string, content: string) => {
       const path = join(job.outDir!, file);
@@ -88,6 +90,7 @@ function timeSeriesReport(
   paramNames: readonly string[],
 ): Record<string, unknown> {
   return {
+    format: TIMESERIES_REPORT_FORMAT,
     name,
     field: field.spec?.kind ?? null,
     states: stateNames,

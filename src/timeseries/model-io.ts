@@ -3,19 +3,20 @@
  * it), the parameters, the initial state and time, and what the training did. Saved atomically
  * (io/atomic.ts): a reader sees the old file or the new one, never half of one.
  *
- *   { "format": "aca-ode/fitted-model", "version": 1,
+ *   { "format": "aca-ode/fitted-model@1", "version": 1,
  *     "field": { "kind": "mlp", ... }, "params": [...], "paramNames": [...],
  *     "stateNames": [...], "y0": [...], "t0": 0, "training": { ... } }
  *
- * Parameters are written as JSON numbers, which round-trip doubles exactly.
+ * Parameters are written as JSON numbers, which round-trip doubles exactly. Reading and writing the
+ * file (Node) is model-file.ts; this module has the format only, so that it bundles for a browser.
  */
-import { readFile } from 'node:fs/promises';
 import { AcaError, describeValue } from '../errors.ts';
 import type { Field, FieldSpec } from '../fields/field.ts';
 import { buildField } from '../fields/registry.ts';
-import { writeFileAtomic } from '../io/atomic.ts';
 
-export const FITTED_MODEL_FORMAT = 'aca-ode/fitted-model';
+export const FITTED_MODEL_FORMAT = 'aca-ode/fitted-model@1';
+/** What version 0.1 wrote (with version: 1); still read. */
+const LEGACY_FITTED_MODEL_FORMAT = 'aca-ode/fitted-model';
 export const FITTED_MODEL_VERSION = 1;
 
 export interface FittedModelFile {
@@ -81,34 +82,12 @@ export function fittedModelJson(input: SaveInput): FittedModelFile {
   };
 }
 
-/** Writes the fitted model to `file` atomically. */
-export async function saveFittedModel(file: string, input: SaveInput): Promise<void> {
-  await writeFileAtomic(file, `${JSON.stringify(fittedModelJson(input), null, 2)}\n`);
-}
-
-/** Reads a fitted model and rebuilds its field. */
-export async function loadFittedModel(file: string): Promise<FittedModel> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new FittedModelError(file, '(file)', `cannot read: ${(error as Error).message}`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new FittedModelError(file, '(file)', `not JSON: ${(error as Error).message}`);
-  }
-  return parseFittedModel(json, file);
-}
-
 /** Checks a fitted model's JSON and rebuilds its field. */
 export function parseFittedModel(json: unknown, file = '(model)'): FittedModel {
   const fail = (path: string, detail: string) => new FittedModelError(file, path, detail);
   if (json === null || typeof json !== 'object' || Array.isArray(json)) throw fail('(root)', `expected an object, got ${describeValue(json)}`);
   const m = json as Record<string, unknown>;
-  if (m.format !== FITTED_MODEL_FORMAT) throw fail('format', `expected "${FITTED_MODEL_FORMAT}", got ${describeValue(m.format)}`);
+  if (m.format !== FITTED_MODEL_FORMAT && m.format !== LEGACY_FITTED_MODEL_FORMAT) throw fail('format', `expected "${FITTED_MODEL_FORMAT}", got ${describeValue(m.format)}`);
   if (m.version !== FITTED_MODEL_VERSION) {
     throw fail('version', `version ${describeValue(m.version)} is not supported (this library reads version ${FITTED_MODEL_VERSION})`);
   }

@@ -48,7 +48,7 @@ describe('usage', () => {
     for (const name of ['check', 'solve', 'grad', 'fit', 'demo']) expect(help.stdout).toContain(`  ${name}`);
     const none = await run();
     expect(none.code).toBe(2);
-    expect(none.stderr).toContain('Usage: aca COMMAND');
+    expect(none.stderr).toContain('Usage: aca-ode COMMAND');
   });
 
   it('--help on each command', async () => {
@@ -63,7 +63,7 @@ describe('usage', () => {
     expect(await run('fitt')).toEqual({
       code: 2,
       stdout: '',
-      stderr: `aca: unknown command 'fitt' (commands: ${COMMANDS.map((c) => c.name).join(', ')}; see aca --help)\n`,
+      stderr: `aca: unknown command 'fitt' (did you mean 'fit'?); see aca --help\n`,
     });
     expect((await run('fit', LV_SPEC, '--dta', 'x.csv')).stderr).toBe("aca fit: unknown option '--dta' (did you mean '--data'?)\n");
     expect((await run('check')).stderr).toBe('aca check: missing SPEC (see aca check --help)\n');

@@ -14,7 +14,7 @@ import { main } from '../../src/cli/main.ts';
 import { parseCsv } from '../../src/io/csv.ts';
 import { solve } from '../../src/solvers/solve.ts';
 import { loadProblem } from '../../src/spec/load.ts';
-import { loadFittedModel } from '../../src/timeseries/model-io.ts';
+import { loadFittedModel } from '../../src/timeseries/model-file.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const HYBRID_SPEC = join(ROOT, 'data/lv_hybrid.yaml');

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { fitHash } from '../../src/fit/checkpoint.ts';
+import { fileCheckpointStore, fitHash } from '../../src/fit/checkpoint-file.ts';
 import { fit, FitInterruptedError, type FitResult } from '../../src/fit/fit.ts';
 import { evaluateProblem, initialTheta } from '../../src/fit/objective.ts';
 import { loadProblem, type LoadedProblem } from '../../src/spec/load.ts';
@@ -56,13 +56,13 @@ describe('resuming from a checkpoint', () => {
     const first = fit(problem, {
       iterations: total,
       signal: controller.signal,
-      checkpoint: { file, hash, every: 1000 },
+      checkpoint: { store: fileCheckpointStore, file, hash, every: 1000 },
       onProgress: (p) => p.iteration >= stopAt && controller.abort(),
     });
     await expect(first).rejects.toBeInstanceOf(FitInterruptedError);
     expect(existsSync(file)).toBe(true);
     const logs: string[] = [];
-    const resumed = await fit(problem, { iterations: total, checkpoint: { file, hash }, log: (m) => logs.push(m) });
+    const resumed = await fit(problem, { iterations: total, checkpoint: { store: fileCheckpointStore, file, hash }, log: (m) => logs.push(m) });
     return { whole, resumed, logs, file };
   }
 
@@ -92,9 +92,9 @@ describe('resuming from a checkpoint', () => {
     const { problem, hash } = lvWith({ method: 'lbfgs', checkpointEvery: 5 });
     const whole = await fit(problem, { iterations: 20 });
     const file = tempFile('checkpoint.json');
-    await fit(problem, { iterations: 12, checkpoint: { file, hash } });
+    await fit(problem, { iterations: 12, checkpoint: { store: fileCheckpointStore, file, hash } });
     expect(JSON.parse(readFileSync(file, 'utf8')).iteration).toBe(10);
-    const resumed = await fit(problem, { iterations: 20, checkpoint: { file, hash } });
+    const resumed = await fit(problem, { iterations: 20, checkpoint: { store: fileCheckpointStore, file, hash } });
     expect(resumed.resumedFrom).toBe(10);
     expectSame(whole, resumed);
   });
@@ -102,19 +102,19 @@ describe('resuming from a checkpoint', () => {
   it('a checkpoint of another problem is not used (auto) or is an error (require)', async () => {
     const { problem, hash } = lvWith({ method: 'lbfgs', checkpointEvery: 2 });
     const file = tempFile('checkpoint.json');
-    await fit(problem, { iterations: 2, checkpoint: { file, hash } });
+    await fit(problem, { iterations: 2, checkpoint: { store: fileCheckpointStore, file, hash } });
     const other = lvWith({ method: 'lbfgs', checkpointEvery: 2, memory: 3 });
     expect(other.hash).not.toBe(hash);
     const logs: string[] = [];
-    const result = await fit(other.problem, { iterations: 1, checkpoint: { file, hash: other.hash }, log: (m) => logs.push(m) });
+    const result = await fit(other.problem, { iterations: 1, checkpoint: { store: fileCheckpointStore, file, hash: other.hash }, log: (m) => logs.push(m) });
     expect(result.resumedFrom).toBeUndefined();
     expect(result.ignoredCheckpoint).toBe('written for a different spec or data');
     expect(logs).toEqual([`not resuming from ${file}: written for a different spec or data; starting over`]);
-    await fit(problem, { iterations: 2, checkpoint: { file, hash, resume: 'never' } });
-    await expect(fit(other.problem, { checkpoint: { file, hash: other.hash, resume: 'require' } })).rejects.toThrow(
+    await fit(problem, { iterations: 2, checkpoint: { store: fileCheckpointStore, file, hash, resume: 'never' } });
+    await expect(fit(other.problem, { checkpoint: { store: fileCheckpointStore, file, hash: other.hash, resume: 'require' } })).rejects.toThrow(
       `checkpoint ${file}: written for a different spec or data; delete it or start without --resume`,
     );
-    await expect(fit(problem, { checkpoint: { file: file + '.none', hash, resume: 'require' } })).rejects.toThrow(
+    await expect(fit(problem, { checkpoint: { store: fileCheckpointStore, file: file + '.none', hash, resume: 'require' } })).rejects.toThrow(
       `checkpoint ${file}.none: not found (nothing to resume)`,
     );
   });

@@ -1,6 +1,6 @@
 /**
  * ACA is the exact derivative of the discrete forward map with the accepted steps held fixed
- * (shared/design/aca.md): central finite differences of that map (tests/helpers/replay.ts) agree
+ * (docs/design.md, "naive"): central finite differences of that map (tests/helpers/replay.ts) agree
  * with it to a relative 1e-7.
  */
 import { describe, expect, it } from 'vitest';

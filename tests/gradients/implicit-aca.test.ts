@@ -62,7 +62,8 @@ describe('ACA through implicit methods', () => {
       const times = [0, 0.3, 1.7, 3];
       const y0 = [1, 0, 0];
       const loss = squaredError([0.9, 2e-5, 0.08], 3);
-      const result = gradient(field, y0, { times, method, params: K, rtol: 1e-6, atol: 1e-10, loss, gradient: { method: 'aca' } });
+      // toleranceFactor 1: the forward pass at the solve's own tolerance (the map under test).
+      const result = gradient(field, y0, { times, method, params: K, rtol: 1e-6, atol: 1e-10, loss, gradient: { method: 'aca', toleranceFactor: 1 } });
       const steps = result.acceptedSteps!;
       expect(steps.t.length).toBeGreaterThan(10);
       // The replay reproduces the forward outputs (Newton converged tighter than the forward's).
@@ -99,8 +100,8 @@ describe('ACA through implicit methods', () => {
 
   it('keepStages: false re-solves the stages by Newton and gives the same gradient', () => {
     const opts = { times: [0, 2], method: 'kvaerno5', params: K, rtol: 1e-6, atol: 1e-10, loss: squaredError([0.9, 0, 0.1], 3) };
-    const kept = gradient(robertson(), [1, 0, 0], { ...opts, gradient: { method: 'aca', keepStages: true } });
-    const replayed = gradient(robertson(), [1, 0, 0], { ...opts, gradient: { method: 'aca', keepStages: false } });
+    const kept = gradient(robertson(), [1, 0, 0], { ...opts, gradient: { method: 'aca', keepStages: true, toleranceFactor: 1 } });
+    const replayed = gradient(robertson(), [1, 0, 0], { ...opts, gradient: { method: 'aca', keepStages: false, toleranceFactor: 1 } });
     for (let j = 0; j < 3; j++) expect(Math.abs(replayed.dp[j] - kept.dp[j])).toBeLessThan(1e-7 * Math.abs(kept.dp[j]));
   });
 
@@ -113,7 +114,9 @@ describe('ACA through implicit methods', () => {
 
   it('explicit methods on Robertson: stiffness stops dopri5; with the test off, the adjoint growth stops dopri8', () => {
     const loss = squaredError([0.7, 0, 0.3], 3);
-    const base = { times: [0, 40], params: K, loss, gradient: { method: 'aca' as const } };
+    // The TypeScript loop (the WebAssembly one of src/wasm/ runs no stiffness test), at the solve's
+    // own tolerance.
+    const base = { times: [0, 40], params: K, loss, backend: 'js' as const, gradient: { method: 'aca' as const, toleranceFactor: 1 } };
     expect(() => gradient(robertson(), [1, 0, 0], { ...base, method: 'dopri5' })).toThrow(StiffnessDetectedError);
     let error: unknown;
     try {

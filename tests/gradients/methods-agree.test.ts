@@ -57,6 +57,71 @@ describe('aca, adjoint and naive', () => {
     expect(relDiff(aca.dp, fd)).toBeGreaterThan(1e-4);
   });
 
+  it('naive is the derivative of the whole adaptive solve with the PI controller too', () => {
+    // The PI controller's factor depends on the previous error norm too: naive must carry that
+    // dependence (d factor / d errPrev) back through the steps.
+    const fe = figureEight();
+    const base = { times: fe.observation_times, t0: 0, rtol: 1e-6, atol: 1e-6, firstStep: 0.05, controller: 'pi' as const, loss: squaredPositions };
+    const masses = fe.benchmark_masses_perturbed;
+    const r = gradient(fe.field, fe.y0, { ...base, params: masses, gradient: { method: 'naive' } });
+    expect(r.stats.rejected).toBeGreaterThan(0);
+    const L = (m: number[]) => {
+      const s = solve(fe.field, fe.y0, { ...base, params: m });
+      return squaredPositions(s.y, s.t, new Float64Array(s.y.length));
+    };
+    const fd = masses.map((_, q) => {
+      const eps = 1e-7;
+      const mp = [...masses];
+      const mm = [...masses];
+      mp[q] += eps;
+      mm[q] -= eps;
+      return (L(mp) - L(mm)) / (2 * eps);
+    });
+    expect(relDiff(r.dp, fd)).toBeLessThan(1e-6);
+    // The integral controller's derivative on the same steps differs: the errPrev term matters.
+    const integral = gradient(fe.field, fe.y0, { ...base, controller: 'integral', params: masses, gradient: { method: 'naive' } });
+    expect(relDiff(integral.dp, fd)).toBeGreaterThan(1e-6);
+  });
+
+  it("'auto' keeps the stages that fit under its limit and recomputes the rest, with the same gradient", () => {
+    const fe = figureEight();
+    const opts = { times: fe.observation_times, t0: 0, params: fe.masses, loss: squaredPositions, rtol: 1e-8, atol: 1e-8 };
+    const d = 18;
+    const stageBytes = 6 * d * 8; // Y_1..Y_6 of one dopri5 step
+    const lean = gradient(fe.field, fe.y0, { ...opts, gradient: { method: 'aca', keepStages: false } });
+    const kept = gradient(fe.field, fe.y0, { ...opts, gradient: { method: 'aca', keepStages: true } });
+    const Nt = lean.stats.accepted;
+    const limitSteps = 40;
+    expect(Nt).toBeGreaterThan(2 * limitSteps);
+    const auto = gradient(fe.field, fe.y0, { ...opts, gradient: { method: 'aca', keepStages: 'auto', keptStagesLimitBytes: limitSteps * stageBytes + 100 } });
+    // The same derivative of the same discrete map: kept or recomputed, the stages are the same numbers.
+    expect(Array.from(auto.dp)).toEqual(Array.from(lean.dp));
+    expect(Array.from(auto.dy0)).toEqual(Array.from(kept.dy0));
+    // What is held: (d + 2) numbers per step plus the stages of the first 40 steps.
+    expect(auto.stats.checkpointBytes).toBe(Nt * (d + 2) * 8 + limitSteps * stageBytes);
+    // Work: the backward pass recomputes the stages of the steps past the limit only.
+    const backwardF = (r: typeof lean) => r.stats.fEvals - r.stats.forward.fEvals - 2;
+    expect(backwardF(kept)).toBe(0);
+    expect(backwardF(auto)).toBeGreaterThan(0);
+    expect(backwardF(auto)).toBeLessThan(backwardF(lean));
+    const perStep = backwardF(lean) / Nt;
+    expect(Math.abs(backwardF(auto) - perStep * (Nt - limitSteps))).toBeLessThanOrEqual(2 * 7);
+    // The peak is the buffers as allocated: between lean's and keep-all's.
+    expect(auto.stats.peakBytes).toBeGreaterThan(lean.stats.peakBytes);
+    expect(auto.stats.peakBytes).toBeLessThan(kept.stats.peakBytes);
+    expect(auto.stats.peakBytes).toBeGreaterThanOrEqual(auto.stats.checkpointBytes);
+  });
+
+  it('settings are checked by their method: unknown keys and bad values are errors', () => {
+    const opts = { times: lv.times, t0: 0, params: lv.params, loss: lvLoss };
+    expect(() => gradient(lv.field, lv.y0, { ...opts, gradient: { method: 'aca', keepStage: true } as never })).toThrow(
+      "invalid gradient.keepStage: true (an option of 'aca' (it takes one of keepStages, keptStagesLimitBytes, toleranceFactor, accuracy, maxRefinements))",
+    );
+    expect(() => gradient(lv.field, lv.y0, { ...opts, gradient: { method: 'naive', rtol: 1e-3 } as never })).toThrow(/gradient.rtol.*it takes no options/);
+    expect(() => gradient(lv.field, lv.y0, { ...opts, gradient: { method: 'adjoint', rtol: -1 } })).toThrow('invalid gradient.rtol: -1 (a finite number > 0)');
+    expect(() => gradient(lv.field, lv.y0, { ...opts, gradient: { method: 'aca', keepStages: 'yes' } as never })).toThrow(/gradient.keepStages/);
+  });
+
   it("ACA's checkpoint memory is N_t (d + 2) 8 bytes plus one step's stages", () => {
     const fe = figureEight();
     const opts = { times: fe.observation_times, t0: 0, params: fe.masses, loss: squaredPositions, rtol: 1e-8, atol: 1e-8 };

@@ -1,4 +1,4 @@
-/** The standard problems of shared/problems as fields, initial states and losses for tests. */
+/** The standard problems of data/problems as fields, initial states and losses for tests. */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
@@ -7,7 +7,7 @@ import { lotkaVolterraField } from '../../src/fields/classic.ts';
 import type { Loss } from '../../src/losses/loss.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
-/** The project's copy of the standard problems (data/problems, from shared/problems). */
+/** The project's copy of the standard problems (data/problems). */
 export const PROBLEMS = join(here, '..', '..', 'data', 'problems');
 
 export function loadProblem<T = Record<string, unknown>>(name: string): T {

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nbodyField } from '../../src/fields/nbody.ts';
 import { gradient } from '../../src/gradients/gradient.ts';
 import { squaredError } from '../../src/losses/loss.ts';
@@ -17,6 +17,7 @@ import { batchGradient, cutShards, type BatchGradientResult } from '../../src/pa
 import { InterruptedError, ShardFailedError, type WorkerFaultError } from '../../src/parallel/errors.ts';
 import { closePool, poolThreads, warmPool } from '../../src/parallel/pool.ts';
 import { figureEightJob, POSITIONS } from './helpers/jobs.ts';
+import type { FaultyBatchJob } from '../../src/parallel/test-fault.ts';
 
 afterAll(() => closePool({ force: true }));
 
@@ -28,11 +29,14 @@ function bits(r: BatchGradientResult): string {
 
 describe('a 1,000-trajectory three-body batch', () => {
   const job = figureEightJob(1000, { seed: 2024 });
+  // Every test below compares with this inline run, so each can run alone (vitest -t ...).
   let reference: BatchGradientResult;
+  beforeAll(async () => {
+    reference = await batchGradient(job, { inline: true });
+  });
 
   it('gives bitwise the same loss and gradients inline and on 1, 2 and 3 workers', async () => {
     expect(await warmPool({ workers: 3 })).toBe(3);
-    reference = await batchGradient(job, { inline: true });
     const results = [];
     for (const workers of [1, 2, 3]) {
       const r = await batchGradient(job, { workers, inline: false });
@@ -67,19 +71,19 @@ describe('a 1,000-trajectory three-body batch', () => {
   });
 
   it('retries a shard whose worker exits mid-shard, and the result is unchanged', async () => {
-    const r = await batchGradient({ ...job, testFault: { kind: 'exit', shard: 7 } }, { workers: 2, inline: false });
+    const r = await batchGradient({ ...job, testFault: { kind: 'exit', shard: 7 } } as FaultyBatchJob, { workers: 2, inline: false });
     expect(r.stats.retries).toBe(1);
     expect(bits(r)).toBe(bits(reference));
   });
 
   it('retries a shard whose worker throws', async () => {
-    const r = await batchGradient({ ...job, testFault: { kind: 'throw', shard: 0, at: 0 } }, { workers: 2, inline: false });
+    const r = await batchGradient({ ...job, testFault: { kind: 'throw', shard: 0, at: 0 } } as FaultyBatchJob, { workers: 2, inline: false });
     expect(r.stats.retries).toBe(1);
     expect(bits(r)).toBe(bits(reference));
   });
 
   it('fails the job, naming the shard and the cause, when the shard fails again; the pool goes on', async () => {
-    const failing = batchGradient({ ...job, testFault: { kind: 'exit', shard: 20, attempts: 'always' } }, { workers: 2, inline: false });
+    const failing = batchGradient({ ...job, testFault: { kind: 'exit', shard: 20, attempts: 'always' } } as FaultyBatchJob, { workers: 2, inline: false });
     await expect(failing).rejects.toBeInstanceOf(ShardFailedError);
     await expect(failing).rejects.toThrow('shard 20 of 32 (trajectories 640..671) failed after 2 attempts: worker exited with code 3 [ERR_WORKER_EXITED]');
     // The pool replaced the dead workers: the next job runs, with the same bits.
@@ -150,11 +154,11 @@ console.log('finished');
     const small = figureEightJob(96, { seed: 7 });
     const limits = { maxOldGenerationSizeMb: 96 };
     const ok = await batchGradient(small, { inline: true });
-    const r = await batchGradient({ ...small, testFault: { kind: 'oom', shard: 1 } }, { workers: 2, inline: false, resourceLimits: limits });
+    const r = await batchGradient({ ...small, testFault: { kind: 'oom', shard: 1 } } as FaultyBatchJob, { workers: 2, inline: false, resourceLimits: limits });
     expect(r.stats.retries).toBe(1);
     expect(bits(r)).toBe(bits(ok));
     await expect(
-      batchGradient({ ...small, testFault: { kind: 'oom', shard: 2, attempts: 'always' } }, { workers: 2, inline: false, resourceLimits: limits }),
+      batchGradient({ ...small, testFault: { kind: 'oom', shard: 2, attempts: 'always' } } as FaultyBatchJob, { workers: 2, inline: false, resourceLimits: limits }),
     ).rejects.toThrow(/shard 2 of 3 \(trajectories 64\.\.95\) failed after 2 attempts: worker ran out of memory .*\[ERR_WORKER_OUT_OF_MEMORY\]/);
   });
 });

@@ -121,10 +121,21 @@ describe('NonFiniteError', () => {
     expect(e.message).toBe('non-finite state at t = 0.5: component 1 is Infinity');
   });
 
-  it('an adaptive method rejects non-finite trial steps instead, down to a step-size underflow at the bad time', () => {
-    const e = thrown(() => solve(goesBad(NaN), [0, 0, 0], { times: [0, 1] })) as StepSizeUnderflowError;
-    expect(e).toBeInstanceOf(StepSizeUnderflowError);
+  it('an adaptive method rejects non-finite trials and shrinks; at underflow the NaN is the error, not the step size', () => {
+    const e = thrown(() => solve(goesBad(NaN), [0, 0, 0], { times: [0, 1] })) as NonFiniteError;
+    expect(e).toBeInstanceOf(NonFiniteError);
+    expect(e).not.toBeInstanceOf(StepSizeUnderflowError);
+    expect(e).toMatchObject({ index: 1, what: 'derivative' });
     expect(Math.abs(e.t - 0.5)).toBeLessThan(1e-12);
+  });
+
+  it('a non-finite trial that a shorter step avoids is not an error (sqrt of a negative beyond the end)', () => {
+    // y' = (1, sqrt(1.05 - y0)): a long first trial evaluates sqrt past 1.05 and is rejected.
+    const field: Field = { dim: 2, nParams: 0, f(_t, y, _p, out) { out[0] = 1; out[1] = Math.sqrt(1.05 - y[0]); } };
+    const s = solve(field, [0, 0], { times: [1], t0: 0, firstStep: 2 });
+    expect(s.stats.rejected).toBeGreaterThan(0);
+    // y1(1) = (2/3) (1.05^1.5 - 0.05^1.5)
+    expect(s.y[1]).toBeCloseTo((2 / 3) * (1.05 ** 1.5 - 0.05 ** 1.5), 5);
   });
 });
 
@@ -133,10 +144,14 @@ describe('InvalidArgumentError', () => {
   const base: SolveOptions = { times: [0, 1], params: P.params };
   const cases: [string, SolveOptions | null, string, unknown, string?][] = [
     ['unknown method', { ...base, method: 'rk45' }, 'method', 'rk45', 'one of euler, midpoint, rk4'],
-    ['negative rtol', { ...base, rtol: -1 }, 'rtol', -1, 'a finite number >= 0'],
+    ['negative rtol', { ...base, rtol: -1 }, 'rtol', -1, 'a finite number >= 1e-14'],
+    ['rtol below the floor', { ...base, rtol: 1e-17 }, 'rtol', 1e-17, 'a finite number >= 1e-14'],
+    ['a zero atol', { ...base, atol: 0 }, 'atol', 0, 'a finite number > 0'],
+    ['times as a string', { ...base, times: '01' as unknown as number[] }, 'times', '01', 'not a string'],
+    ['a misspelt controller key', { ...base, controller: { factorMaxx: 5 } as never }, 'controller.factorMaxx', 5, "did you mean 'factorMax'"],
     ['atol of the wrong length', { ...base, atol: [1e-6] }, 'atol', [1e-6], 'a number or an array of length 2'],
     ['a negative atol component', { ...base, atol: [1e-6, -1] }, 'atol[1]', -1],
-    ['rtol and atol both zero', { ...base, rtol: [1e-6, 0], atol: 0 }, 'rtol[1]', 0, 'must not both be zero'],
+    ['a zero rtol component', { ...base, rtol: [1e-6, 0] }, 'rtol[1]', 0, 'a finite number >= 1e-14'],
     ['no output times', { ...base, times: [] }, 'times', [], 'at least one output time'],
     ['output times out of order', { ...base, times: [0, 1, 0.5] }, 'times[2]', 0.5, 'output times must be increasing from times[1] = 1'],
     ['a non-finite output time', { ...base, times: [0, NaN] }, 'times[1]', NaN, 'a finite number'],

@@ -10,7 +10,7 @@ import { parseCsv } from '../../src/io/csv.ts';
 import { SpecError } from '../../src/spec/errors.ts';
 import { parseSpec } from '../../src/spec/load.ts';
 import { buildProblem } from '../../src/spec/problem.ts';
-import { shareIterations, trainingPlan } from '../../src/spec/training.ts';
+import { shareIterations, trainingPlan } from '../../src/timeseries/plan.ts';
 
 function neural(): any {
   return {

@@ -6,12 +6,18 @@
  * lines only); rerunning the same command resumes. A second Ctrl-C exits at once, which also
  * leaves only complete lines (each is written by one write and fsync'd).
  */
-import { runBatchFile } from '../../parallel/batch-runs.ts';
+import { dirname } from 'node:path';
+import { makeOutputFolder } from '../../io/atomic.ts';
+import { MAX_TIMEOUT_SECONDS, runBatchFile } from '../../parallel/batch-runs.ts';
 import { closePool, defaultWorkers, resolveWorkers } from '../../parallel/pool.ts';
-import { EXIT_FAILURE, EXIT_OK, exitCodeFor, intOption, parseCommandArgs, UsageError } from '../args.ts';
+import { EXIT_FAILURE, EXIT_OK, exitCodeFor, intOption, numberOption, parseCommandArgs, UsageError } from '../args.ts';
 import type { Command } from '../command.ts';
 import { processIO, type CliIO } from '../io.ts';
 import { ProgressBar } from '../progress.ts';
+
+/** A run's default time limit (a run line's "timeoutSeconds" overrides it), and a worker's heap. */
+export const DEFAULT_TIMEOUT_SECONDS = 3600;
+export const DEFAULT_MAX_MEMORY_MB = 4096;
 
 export const BATCH_HELP = `Usage: aca batch RUNS.jsonl --out RESULTS.jsonl [options]
 
@@ -30,11 +36,16 @@ Options:
   -o, --out FILE       results file (JSONL, appended to; required)
   -w, --workers N      worker threads (default: the number of cores, ${defaultWorkers()} here)
       --retry-failed   run again the runs whose line records a failure
+      --timeout S      time limit of a run without its own "timeoutSeconds" (default ${DEFAULT_TIMEOUT_SECONDS})
+      --max-memory MB  heap limit of each worker thread (default ${DEFAULT_MAX_MEMORY_MB})
   -q, --quiet          no progress bar
   -h, --help           this help
 
 A run whose worker throws, exits or runs out of memory is tried once more; if it fails again,
-its error goes into its line and the other runs go on.
+its error goes into its line and the other runs go on. A run past its time limit is stopped and
+fails with ERR_RUN_TIMEOUT, once. Only one aca batch may write an output at a time (a lock file
+RESULTS.jsonl.lock holds its pid); a failed write to the output stops the batch (exit 1).
+
 Exit codes: 0 every run succeeded, 1 some runs failed or the batch was interrupted, 2 bad input.`;
 
 export const batch: Command = {
@@ -49,6 +60,8 @@ export const batch: Command = {
         out: { type: 'string', short: 'o' },
         workers: { type: 'string', short: 'w' },
         'retry-failed': { type: 'boolean' },
+        timeout: { type: 'string' },
+        'max-memory': { type: 'string' },
         quiet: { type: 'boolean', short: 'q' },
       },
       ['RUNS.jsonl'],
@@ -60,6 +73,14 @@ export const batch: Command = {
     const outFile = values.out as string | undefined;
     if (!outFile) throw new UsageError('aca batch: missing --out RESULTS.jsonl (see aca batch --help)');
     const workers = resolveWorkers(intOption('batch', 'workers', values.workers), '--workers');
+    const timeoutSeconds = numberOption('batch', 'timeout', values.timeout) ?? DEFAULT_TIMEOUT_SECONDS;
+    if (!(timeoutSeconds > 0 && timeoutSeconds <= MAX_TIMEOUT_SECONDS)) {
+      throw new UsageError(`aca batch: --timeout must be a number of seconds in (0, ${MAX_TIMEOUT_SECONDS}], got '${values.timeout}'`);
+    }
+    const maxMemoryMb = intOption('batch', 'max-memory', values['max-memory']) ?? DEFAULT_MAX_MEMORY_MB;
+    if (maxMemoryMb < 64) throw new UsageError(`aca batch: --max-memory must be at least 64 (MB), got '${values['max-memory']}'`);
+    // Like every --out of aca: the folder is made if missing (out/runs.jsonl in a fresh checkout).
+    await makeOutputFolder(dirname(outFile));
 
     const stop = new AbortController();
     const onInterrupt = () => {
@@ -75,6 +96,8 @@ export const batch: Command = {
         runsFile: positionals[0],
         outFile,
         workers,
+        timeoutSeconds,
+        resourceLimits: { maxOldGenerationSizeMb: maxMemoryMb },
         retryFailed: values['retry-failed'] === true,
         signal: stop.signal,
         onProgress: (p) => {
@@ -85,6 +108,9 @@ export const batch: Command = {
       });
       if (bar && !summary.interrupted) bar.done(summary.done, summary.failed > 0 ? { failed: summary.failed } : {});
       else if (bar) io.stderr.write('\n');
+      if (summary.repaired > 0) {
+        io.stderr.write(`aca batch: repaired ${outFile}: dropped ${summary.repaired} incomplete ${summary.repaired === 1 ? 'line' : 'lines'} (their runs ran again)\n`);
+      }
       const parts = [`${summary.done - summary.failed} ok`, `${summary.failed} failed`];
       if (summary.skipped > 0) parts.push(`${summary.skipped} skipped (already in ${outFile})`);
       if (summary.interrupted) parts.push(`${summary.total - summary.done} not run (interrupted; run the same command again to resume)`);

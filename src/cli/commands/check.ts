@@ -3,7 +3,7 @@ import { parseCommandArgs } from '../args.ts';
 import type { Command } from '../command.ts';
 import { loadProblem } from '../../spec/load.ts';
 import type { NetworkProblem } from '../../spec/problem.ts';
-import { DEFAULT_TRAINING_ITERATIONS } from '../../spec/training.ts';
+import { DEFAULT_TRAINING_ITERATIONS } from '../../timeseries/plan.ts';
 
 export const check: Command = {
   name: 'check',
@@ -35,6 +35,10 @@ Exit codes: 0 valid, 2 invalid.`,
       `  solver: ${problem.solver.method}, gradient: ${problem.gradient.method}, ${network ? trainingSummary(network) : `optimizer: ${problem.optimizer.method}`}`,
     ];
     if (problem.times) lines.push(`  output times: ${problem.times.length} from ${problem.times[0]} to ${problem.times[problem.times.length - 1]}`);
+    if (problem.events.length > 0) {
+      const observed = Object.entries(problem.spec.events ?? {}).filter(([, e]) => e.observed).map(([name, e]) => `${name}: ${e.observed!.length}`);
+      lines.push(`  events: ${problem.events.map((e) => e.name).join(', ')}${observed.length ? ` (observed times: ${observed.join(', ')})` : ''}`);
+    }
     if (problem.data) {
       lines.push(`  data: ${dataFile} (${problem.data.times.length} rows; series ${problem.data.columns.join(', ')})`);
     }

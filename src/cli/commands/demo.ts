@@ -18,7 +18,12 @@ export const demo: Command = {
 
 Solves the figure-eight choreography of three equal masses (data/three_body.yaml) over one
 period with dopri5 (rtol 1e-10), and prints the positions at eighths of the period, the distance
-between the final and the initial state, and the solver's statistics.`,
+between the final and the initial state, and the solver's statistics.
+
+Options:
+  -h, --help    this help
+
+Exit codes: 0 ok, 1 solver failure, 2 bad input.`,
   async run(argv, io) {
     const { values } = parseCommandArgs('demo', argv, {}, []);
     if (values.help) {

@@ -1,6 +1,6 @@
 /**
  * `aca fit` for a spec whose model has a network (a neural or hybrid model): mini-batch training
- * on the data as a time series (spec/training.ts, timeseries/job.ts), then the forecast to
+ * on the data as a time series (timeseries/plan.ts, timeseries/job.ts), then the forecast to
  * `until`. Writes report.json, fit.svg and model.json to the output folder; keeps no checkpoint
  * (Ctrl-C stops after the current iteration and still writes the files, with the best
  * parameters so far, then exits with 1).
@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { closePool } from '../../parallel/pool.ts';
 import type { Problem } from '../../spec/problem.ts';
-import { trainingPlan } from '../../spec/training.ts';
+import { trainingPlan } from '../../timeseries/plan.ts';
 import { evaluateInline, type BatchEvaluator } from '../../timeseries/evaluate.ts';
 import { runTimeSeriesJob, TIMESERIES_FILES } from '../../timeseries/job.ts';
 import { poolEvaluator } from '../../timeseries/pool-evaluator.ts';

@@ -5,12 +5,12 @@
  * hybrid model) is trained as a time series instead (fit-timeseries.ts), which also writes
  * model.json and forecasts past the data's end.
  */
-import { mkdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
-import { fitHash } from '../../fit/checkpoint.ts';
+import { fileCheckpointStore, fitHash } from '../../fit/checkpoint-file.ts';
 import { fit as runFit, FitInterruptedError } from '../../fit/fit.ts';
 import { fitPlot, fitReport } from '../../fit/report.ts';
-import { writeFileAtomic } from '../../io/atomic.ts';
+import { makeOutputFolder, writeFileAtomic } from '../../io/atomic.ts';
 import { loadProblem } from '../../spec/load.ts';
 import { TIMESERIES_FILES } from '../../timeseries/job.ts';
 import { EXIT_FAILURE, intOption, numberOption, parseCommandArgs, UsageError } from '../args.ts';
@@ -87,7 +87,7 @@ Exit codes: 0 ok, 1 failure while running (solver error, interrupt), 2 bad input
     const until = numberOption('fit', 'until', values.until);
     const specFile = positionals[0];
     const { spec, problem, data, dataFile } = await loadProblem(specFile, { data: values.data as string | undefined });
-    if (!data) throw new UsageError('aca fit: no data (give --data FILE or `data:` in the spec)');
+    if (!data && !problem.eventLoss) throw new UsageError('aca fit: no data (give --data FILE or `data:` in the spec, or observed event times)');
     const out = (values.out as string | undefined) ?? `${basename(specFile, extname(specFile))}-fit`;
     if (problem.network) {
       const checkpointing = ['resume', 'restart', 'checkpoint-every'].find((name) => values[name] !== undefined);
@@ -99,7 +99,7 @@ Exit codes: 0 ok, 1 failure while running (solver error, interrupt), 2 bad input
     if (problem.free.length === 0) {
       throw new UsageError('aca fit: nothing to fit (write a value in `params` or `initial` as {value: ..., bounds: [...]})');
     }
-    await mkdir(out, { recursive: true });
+    await makeOutputFolder(out);
     const checkpointFile = join(out, CHECKPOINT_FILE);
     const hash = fitHash(spec, data);
 
@@ -117,7 +117,7 @@ Exit codes: 0 ok, 1 failure while running (solver error, interrupt), 2 bad input
       result = await runFit(problem, {
         iterations,
         signal: controller.signal,
-        checkpoint: { file: checkpointFile, hash, every, resume: values.resume ? 'require' : values.restart ? 'never' : 'auto' },
+        checkpoint: { file: checkpointFile, store: fileCheckpointStore, hash, every, resume: values.resume ? 'require' : values.restart ? 'never' : 'auto' },
         onProgress: (p) => bar?.update(p.iteration, { loss: p.loss }),
         log: (message) => io.stderr.write(`aca fit: ${message}\n`),
       });
@@ -137,18 +137,25 @@ Exit codes: 0 ok, 1 failure while running (solver error, interrupt), 2 bad input
     const reportFile = join(out, REPORT_FILE);
     const plotFile = join(out, PLOT_FILE);
     const report = fitReport(problem, result, { specFile, dataFile, hash, plotFile: PLOT_FILE });
-    await writeFileAtomic(plotFile, fitPlot(problem, result));
-    await writeFileAtomic(reportFile, JSON.stringify(report, null, 2) + '\n');
-    await rm(checkpointFile, { force: true });
-
+    // The values first: a fit that took an hour is never lost to an output folder that cannot
+    // be written. Then the report (the result: its failure fails the command), then the picture
+    // (a failure there is a warning).
     const width = Math.max(...result.fitted.map((v) => v.path.length));
-    const lines = [
-      `fitted ${result.fitted.length} values in ${result.iterations} iterations (${result.reason}); loss ${result.loss.toExponential(6)}`,
-      ...result.fitted.map((v) => `  ${v.path.padEnd(width)}  ${formatValue(v.value)}  (from ${v.start})`),
-      `report: ${reportFile}`,
-      `plot:   ${plotFile}`,
-    ];
-    io.stdout.write(lines.join('\n') + '\n');
+    io.stdout.write(
+      [
+        `fitted ${result.fitted.length} values in ${result.iterations} iterations (${result.reason}); loss ${result.loss.toExponential(6)}`,
+        ...result.fitted.map((v) => `  ${v.path.padEnd(width)}  ${formatValue(v.value)}  (from ${v.start})`),
+      ].join('\n') + '\n',
+    );
+    await writeFileAtomic(reportFile, JSON.stringify(report, null, 2) + '\n');
+    io.stdout.write(`report: ${reportFile}\n`);
+    await rm(checkpointFile, { force: true }).catch(() => undefined);
+    try {
+      await writeFileAtomic(plotFile, fitPlot(problem, result));
+      io.stdout.write(`plot:   ${plotFile}\n`);
+    } catch (error) {
+      io.stderr.write(`aca fit: warning: no plot: ${(error as Error).message}\n`);
+    }
     return 0;
   },
 };

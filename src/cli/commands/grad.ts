@@ -5,6 +5,9 @@ import { parseCommandArgs, UsageError } from '../args.ts';
 import type { Command } from '../command.ts';
 import { writeResult } from '../io.ts';
 
+/** The `format` key of `aca grad`'s JSON (docs/formats.md). */
+export const GRADIENT_FORMAT = 'aca-ode/gradient@1';
+
 export const grad: Command = {
   name: 'grad',
   summary: 'the loss against the data and its gradient (JSON)',
@@ -32,8 +35,10 @@ Exit codes: 0 ok, 1 solver failure, 2 bad input.`,
       return 0;
     }
     const { problem } = await loadProblem(positionals[0], { data: values.data as string | undefined });
-    if (!problem.data) throw new UsageError(`aca grad: no data (give --data FILE or \`data:\` in the spec)`);
-    const report = gradientReport(problem, evaluateProblem(problem, initialTheta(problem)));
+    if (!problem.data && !problem.eventLoss) {
+      throw new UsageError(`aca grad: no data (give --data FILE or \`data:\` in the spec, or observed event times)`);
+    }
+    const report = { format: GRADIENT_FORMAT, ...gradientReport(problem, evaluateProblem(problem, initialTheta(problem))) };
     await writeResult(io, values.out as string | undefined, JSON.stringify(report, null, 2) + '\n');
     return 0;
   },

@@ -4,11 +4,10 @@
  * masses on [0, 1], masses fitted with each gradient method, extrapolated to [0, 2]; prints the
  * comparison table and writes the pictures. With --data it fits the user's observations.
  */
-import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { GRADIENT_METHODS, type GradientMethodName } from '../../gradients/settings.ts';
-import { writeFileAtomic } from '../../io/atomic.ts';
-import { svgToPng } from '../../plot/png.ts';
+import { makeOutputFolder, writeFileAtomic } from '../../io/atomic.ts';
+import { PNG_RENDERER, svgToPng } from '../../plot/png.ts';
 import { estimate } from '../../three-body/estimate.ts';
 import { poolEvaluator } from '../../three-body/pool-evaluator.ts';
 import { closePool } from '../../parallel/pool.ts';
@@ -53,7 +52,9 @@ Options:
   --workers N        windows on N worker threads (default 1: in this thread)
   --out DIR          folder for report.json and the SVG pictures (default out/three-body)
   --quiet            no progress bars
-`;
+  -h, --help         this help
+
+Exit codes: 0 ok, 1 failure while running, 2 bad input.`;
 
 export const threeBody: Command = {
   name: 'three-body',
@@ -84,8 +85,12 @@ export const threeBody: Command = {
       [],
     );
     if (values.help) {
-      io.stdout.write(HELP);
+      io.stdout.write(HELP + '\n');
       return 0;
+    }
+    // B^(t - t0) weights: B <= 0 would zero (or flip the sign of) every later observation.
+    if (values['weight-base'] !== undefined && !(numberOption('weight-base', values['weight-base'] as string) > 0)) {
+      throw new UsageError(`aca three-body: --weight-base must be a number > 0, got '${values['weight-base']}'`);
     }
     const methods = parseMethods(values.methods as string | undefined);
     const epochs = intOption('three-body', 'epochs', values.epochs as string | undefined);
@@ -220,6 +225,11 @@ async function userData(
   return 0;
 }
 
+/** The `format` key of `aca three-body`'s report.json (docs/formats.md). */
+export const THREE_BODY_REPORT_FORMAT = 'aca-ode/three-body-report@1';
+
+let pngSkippedNoted = false;
+
 async function writePictures(
   outDir: string,
   bodies: number,
@@ -228,7 +238,7 @@ async function writePictures(
   title: string,
   report: Record<string, unknown>,
 ): Promise<string[]> {
-  await mkdir(outDir, { recursive: true });
+  await makeOutputFolder(outDir);
   const orbits = join(outDir, 'orbits.svg');
   const loss = join(outDir, 'loss.svg');
   const json = join(outDir, 'report.json');
@@ -245,9 +255,13 @@ async function writePictures(
       const pngFile = file.replace(/\.svg$/, '.png');
       await writeFileAtomic(pngFile, png);
       written.push(pngFile);
+    } else if (!pngSkippedNoted) {
+      // @resvg/resvg-js is an optional dependency: without it the SVGs are the pictures.
+      pngSkippedNoted = true;
+      process.stderr.write(`note: PNG copies skipped (${PNG_RENDERER} is not installed; npm install ${PNG_RENDERER} to get them)\n`);
     }
   }
-  await writeFileAtomic(json, JSON.stringify({ ...report, lossHistory: Object.fromEntries(results.map((r) => [r.name, r.losses])) }, null, 2) + '\n');
+  await writeFileAtomic(json, JSON.stringify({ format: THREE_BODY_REPORT_FORMAT, ...report, lossHistory: Object.fromEntries(results.map((r) => [r.name, r.losses])) }, null, 2) + '\n');
   return [...written, json];
 }
 

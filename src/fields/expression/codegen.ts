@@ -2,7 +2,7 @@
  * JavaScript source from the DAG: straight-line code with the inputs read into locals, every
  * shared subexpression bound to a `const` (cse.ts), and each output written by one assignment.
  * Printed from the nodes with JavaScript's own precedence; never through mathjs's toString, whose
- * `^` is XOR in JavaScript (shared/design/measured-facts.md).
+ * `^` is XOR in JavaScript (docs/design.md, "Measured facts").
  *
  * Large models are split into several functions ("chunks") called in order, passing the locals
  * that cross a boundary through a scratch Float64Array allocated once per field: V8 does not

@@ -14,7 +14,9 @@
 import type { Field } from '../field.ts';
 import { generateFunction, type Output } from './codegen.ts';
 import { buildGraph } from './derivative.ts';
+import { ModelError } from './errors.ts';
 import { parseModel, type ExpressionModel } from './parse.ts';
+import { expressionWasmSource } from '../../wasm/field-source.ts';
 
 export interface ExpressionField extends Field {
   readonly spec: { readonly kind: 'expression'; readonly model: ExpressionModel };
@@ -30,7 +32,14 @@ export interface ExpressionField extends Field {
 
 export function expressionField(model: ExpressionModel): ExpressionField {
   const parsed = parseModel(model);
-  const graph = buildGraph(parsed);
+  let graph: ReturnType<typeof buildGraph>;
+  try {
+    graph = buildGraph(parsed);
+  } catch (error) {
+    // parse.ts bounds the depth, so this is a backstop: the passes recurse over the DAG.
+    if (error instanceof RangeError) throw new ModelError('equations', `too deeply nested to compile (${error.message})`);
+    throw error;
+  }
   const fCode = generateFunction<ExpressionField['f']>(
     ['t', 'y', 'p', 'out'],
     graph.f.map((node, i): Output => ({ target: `out[${i}]`, op: '=', node })),
@@ -62,7 +71,10 @@ export function expressionField(model: ExpressionModel): ExpressionField {
     });
     return outputs;
   };
+  // The WebAssembly form from the same DAG (src/wasm/), absent for models too large for it.
+  const wasm = expressionWasmSource(graph) ?? undefined;
   return {
+    ...(wasm ? { wasm } : {}),
     dim: d,
     nParams: P,
     // A private copy, so that later changes to the caller's object cannot desynchronise the spec.

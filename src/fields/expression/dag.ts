@@ -7,7 +7,7 @@
  * The constructors also fold constants and apply identities that are exact in IEEE arithmetic
  * (x*1, x+0, -(a-b) = b-a, (-a)*b = -(a*b), constant arithmetic), plus a few that hold for
  * finite values (0*x = 0, x-x = 0), which is all the "simplification" the symbolic derivatives
- * need: mathjs's own simplify costs about 0.3 s per expression (shared/design/measured-facts.md).
+ * need: mathjs's own simplify costs about 0.3 s per expression (docs/design.md, "Measured facts").
  * Commutative operands are put in id order (a*b and b*a are one node; exact, since IEEE + and *
  * commute). Powers with small integer, half-integer or third-integer exponents are lowered here
  * to products, sqrt and cbrt, so `x^2` and `x*x` are the same node and `x^(-3/2)` is

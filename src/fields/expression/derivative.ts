@@ -39,6 +39,8 @@ export interface FieldGraph {
   readonly vjpY: readonly Node[];
   /** (a^T df/dp)_j, one per parameter. */
   readonly vjpP: readonly Node[];
+  /** a^T df/dt, when asked for (buildGraph's withTime; events and resets, spec/events.ts). */
+  readonly vjpT: Node;
   /** Definition names by node id, to name the generated locals after the model's helpers. */
   readonly definitionNames: ReadonlyMap<number, string>;
   /** (df/dy u + df/dp w)_i, one per state: reads the inputs u (length d) and w (length P). */
@@ -47,7 +49,7 @@ export interface FieldGraph {
   jacobian(): readonly ReadonlyMap<string, Node>[];
 }
 
-export function buildGraph(model: ParsedModel): FieldGraph {
+export function buildGraph(model: ParsedModel, withTime = false): FieldGraph {
   const dag = new Dag();
   const values = new Map<string, Node>([
     ['t', dag.input('t')],
@@ -74,7 +76,7 @@ export function buildGraph(model: ParsedModel): FieldGraph {
   // Reverse accumulation (module comment).
   const differentiable = (name: string) => {
     const kind = model.kinds.get(name);
-    return kind === 'state' || kind === 'param' || kind === 'definition';
+    return kind === 'state' || kind === 'param' || kind === 'definition' || (withTime && kind === 'time');
   };
   // The local partials d expression / d name, each lowered once (mathjs derivative is the slow part).
   const partialCache = new Map<ParsedExpression, Map<string, Node>>();
@@ -139,7 +141,8 @@ export function buildGraph(model: ParsedModel): FieldGraph {
     for (const definition of model.definitions) rows.set(definition.name, row(definition));
     return (jacobianRows = model.equations.map(row));
   };
-  return { dag, f, vjpY, vjpP, definitionNames, jvp, jacobian };
+  const vjpT = adjoints.get('t') ?? dag.zero;
+  return { dag, f, vjpY, vjpP, vjpT, definitionNames, jvp, jacobian };
 }
 
 function partialDerivative(node: MathNode, name: string): MathNode {

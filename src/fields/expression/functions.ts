@@ -4,6 +4,8 @@
  * because mathjs writes derivatives with them (d tan = sec^2, d tanh = sech^2).
  */
 
+import { nullProtoTable } from '../../util/own.ts';
+
 /** Functions that map one-to-one onto a Math method. */
 export const MATH_FUNCTIONS = [
   'sin', 'cos', 'tan', 'asin', 'acos', 'atan',
@@ -13,17 +15,20 @@ export const MATH_FUNCTIONS = [
 export type MathFunction = (typeof MATH_FUNCTIONS)[number];
 
 /** Reciprocals lowered to 1 / f(x), so that f(x) is shared with other uses. */
-export const RECIPROCALS: Readonly<Record<string, MathFunction>> = {
+export const RECIPROCALS: Readonly<Record<string, MathFunction>> = nullProtoTable(Object.entries({
   sec: 'cos', csc: 'sin', cot: 'tan', sech: 'cosh', csch: 'sinh', coth: 'tanh',
-};
+} as const));
 
-/** Allowed argument counts of every supported function. */
-export const ARITY: Readonly<Record<string, readonly number[]>> = {
+/**
+ * Allowed argument counts of every supported function. No prototype: a call `toString(x)` or
+ * `constructor(x)` must find nothing here, not Object.prototype's functions.
+ */
+export const ARITY: Readonly<Record<string, readonly number[]>> = nullProtoTable(Object.entries({
   ...Object.fromEntries(MATH_FUNCTIONS.map((name) => [name, [1]])),
   ...Object.fromEntries(Object.keys(RECIPROCALS).map((name) => [name, [1]])),
   log: [1, 2],
   pow: [2],
-};
+}));
 
 export const SUPPORTED_FUNCTIONS: readonly string[] = Object.keys(ARITY);
 

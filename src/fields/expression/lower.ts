@@ -45,7 +45,7 @@ export function lower(root: MathNode, dag: Dag, resolve: (name: string) => Node)
           if (name === 'log' && args.length === 2) return dag.div(dag.call('log', args[0]), dag.call('log', args[1]));
           return dag.call(name, args[0]);
         }
-        if (name in RECIPROCALS) return dag.div(dag.one, dag.call(RECIPROCALS[name], args[0]));
+        if (Object.hasOwn(RECIPROCALS, name)) return dag.div(dag.one, dag.call(RECIPROCALS[name], args[0]));
         if (name === 'pow') return dag.pow(args[0], args[1]);
         break;
       }

@@ -17,6 +17,13 @@ import { ModelError } from './errors.ts';
 import { ARITY, SUPPORTED_FUNCTIONS } from './functions.ts';
 import { mathjs, type MathNode } from './mathjs.ts';
 import { didYouMean } from './suggest.ts';
+import {
+  MAX_DEFINITIONS,
+  MAX_EXPRESSION_DEPTH,
+  MAX_EXPRESSION_LENGTH,
+  MAX_MODEL_DEPTH,
+  MAX_STATES,
+} from '../../limits.ts';
 
 /** A JSON-serialisable equation model (see the module comment). */
 export interface ExpressionModel {
@@ -64,6 +71,7 @@ export function parseModel(model: ExpressionModel): ParsedModel {
     throw new ModelError('model', `expected an object with states, params and equations, got ${describeValue(model)}`);
   }
   const states = nameList(model.states, 'states', true);
+  if (states.length > MAX_STATES) throw new ModelError('states', `${states.length} states, more than the limit of ${MAX_STATES}`);
   const params = model.params === undefined ? [] : nameList(model.params, 'params', false);
   const constantsRecord = record(model.constants, 'constants');
   const definitionsRecord = record(model.definitions, 'definitions');
@@ -91,9 +99,27 @@ export function parseModel(model: ExpressionModel): ParsedModel {
     constants.set(name, value);
   }
   const definitionNames = Object.keys(definitionsRecord);
+  if (definitionNames.length > MAX_DEFINITIONS) {
+    throw new ModelError('definitions', `${definitionNames.length} definitions, more than the limit of ${MAX_DEFINITIONS}`);
+  }
   definitionNames.forEach((name) => declare(name, `definitions.${name}`, 'definition'));
 
   const known = [...declaredAt.keys(), TIME, ...BUILTIN_CONSTANTS];
+  // Depth with the definitions used substituted (an upper bound): the compiler recurses this deep.
+  const definitionDepth = new Map<string, number>();
+  const substitutedDepth = (node: MathNode, symbols: readonly string[], path: string): number => {
+    let depth = treeDepth(node);
+    let deepest = 0;
+    for (const s of symbols) deepest = Math.max(deepest, definitionDepth.get(s) ?? 0);
+    depth += deepest;
+    if (depth > MAX_MODEL_DEPTH) {
+      throw new ModelError(
+        path,
+        `nested ${depth} levels deep with the definitions it uses substituted, more than the limit of ${MAX_MODEL_DEPTH} (shorten the chain of definitions)`,
+      );
+    }
+    return depth;
+  };
   const definitions = definitionNames.map((name, k) => {
     const path = `definitions.${name}`;
     const node = parseExpression(definitionsRecord[name], path);
@@ -105,6 +131,7 @@ export function parseModel(model: ExpressionModel): ParsedModel {
       }
       return undefined;
     });
+    definitionDepth.set(name, substitutedDepth(node, symbols, path));
     return { name, path, node, symbols };
   });
 
@@ -120,7 +147,9 @@ export function parseModel(model: ExpressionModel): ParsedModel {
       throw new ModelError(path, `missing equation for state '${state}' (every state needs one)`);
     }
     const node = parseExpression(equationsRecord[state], path);
-    return { path, node, symbols: checkExpression(node, path, () => undefined) };
+    const symbols = checkExpression(node, path, () => undefined);
+    substitutedDepth(node, symbols, path);
+    return { path, node, symbols };
   });
 
   return { states, params, constants, definitions, equations, kinds };
@@ -163,7 +192,7 @@ export function parseModel(model: ExpressionModel): ParsedModel {
         case 'FunctionNode': {
           if (n.fn.type !== 'SymbolNode') throw unsupportedSyntax(node, path);
           const name: string = n.fn.name;
-          const arity = ARITY[name];
+          const arity = Object.hasOwn(ARITY, name) ? ARITY[name] : undefined;
           if (arity === undefined) {
             if (kinds.has(name)) {
               throw new ModelError(path, `'${name}' is not a function (write ${name} * (...) to multiply)`);
@@ -204,7 +233,7 @@ const SYNTAX_NAMES: Readonly<Record<string, string>> = {
 };
 
 function unsupportedSyntax(node: MathNode, path: string): ModelError {
-  const what = SYNTAX_NAMES[node.type] ?? node.type;
+  const what = (Object.hasOwn(SYNTAX_NAMES, node.type) ? SYNTAX_NAMES[node.type] : undefined) ?? node.type;
   return new ModelError(path, `unsupported syntax '${node.toString()}' (${what}; only arithmetic is allowed)`);
 }
 
@@ -217,11 +246,43 @@ function parseExpression(source: unknown, path: string): MathNode {
   if (typeof source !== 'string') {
     throw new ModelError(path, `expected an expression (a string), got ${describeValue(source)}`);
   }
-  try {
-    return math.parse(source);
-  } catch (error) {
-    throw new ModelError(path, `cannot parse '${source}': ${(error as Error).message}`);
+  if (source.length > MAX_EXPRESSION_LENGTH) {
+    throw new ModelError(path, `${source.length} characters long, more than the limit of ${MAX_EXPRESSION_LENGTH}`);
   }
+  let node: MathNode;
+  try {
+    node = math.parse(source);
+  } catch (error) {
+    // mathjs's parser recurses per nesting level: a stack overflow is a too-deep expression.
+    if (error instanceof RangeError) throw tooDeep(path, undefined);
+    throw new ModelError(path, `cannot parse '${clip(source)}': ${(error as Error).message}`);
+  }
+  const depth = treeDepth(node);
+  if (depth > MAX_EXPRESSION_DEPTH) throw tooDeep(path, depth);
+  return node;
+}
+
+function tooDeep(path: string, depth: number | undefined): ModelError {
+  const nested = depth === undefined ? 'nested too deeply to parse' : `nested ${depth} levels deep`;
+  return new ModelError(path, `${nested}; the limit is ${MAX_EXPRESSION_DEPTH} levels (split it into definitions)`);
+}
+
+function clip(source: string): string {
+  return source.length > 80 ? `${source.slice(0, 77)}...` : source;
+}
+
+/** Depth of a mathjs tree, without recursion (the tree may be deeper than the stack allows). */
+export function treeDepth(root: MathNode): number {
+  let deepest = 0;
+  const stack: [MathNode, number][] = [[root, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (depth > deepest) deepest = depth;
+    const n = node as MathNode & { args?: MathNode[]; content?: MathNode };
+    if (n.content) stack.push([n.content, depth + 1]);
+    if (Array.isArray(n.args)) for (const a of n.args) stack.push([a, depth + 1]);
+  }
+  return deepest;
 }
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -248,6 +309,7 @@ function nameList(value: unknown, path: string, nonEmpty: boolean): string[] {
     const what = nonEmpty ? 'a non-empty array of names' : 'an array of names';
     throw new ModelError(path, `expected ${what}, got ${describeValue(value)}`);
   }
+  if (value.length > MAX_STATES) throw new ModelError(path, `${value.length} names, more than the limit of ${MAX_STATES}`);
   return [...value];
 }
 

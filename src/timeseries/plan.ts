@@ -12,10 +12,10 @@
  * its seed).
  */
 import { InvalidArgumentError } from '../errors.ts';
-import { createTimeSeries, type TimeSeries } from '../timeseries/series.ts';
-import type { TrainOptions } from '../timeseries/train.ts';
-import type { Problem } from './problem.ts';
-import type { PhaseSpec } from './schema.ts';
+import type { Problem } from '../spec/problem.ts';
+import type { PhaseSpec } from '../spec/schema.ts';
+import { createTimeSeries, type TimeSeries } from './series.ts';
+import type { TrainOptions } from './train.ts';
 
 /** trainTimeSeries's default iteration count (timeseries/train.ts). */
 export const DEFAULT_TRAINING_ITERATIONS = 1000;
