@@ -30,7 +30,7 @@ export type { ExpressionModel } from './fields/expression/parse.ts';
 export { nbodyModel, type NBodyModelOptions } from './fields/expression/nbody.ts';
 export { ModelError } from './fields/expression/errors.ts';
 export type { Tableau } from './solvers/tableau.ts';
-export { TABLEAUS, METHOD_NAMES, getMethod, denseWeights, type PreparedMethod } from './solvers/methods.ts';
+export { TABLEAUS, METHOD_NAMES, IMPLICIT_METHOD_NAMES, getMethod, denseWeights, type PreparedMethod } from './solvers/methods.ts';
 export type { SolveOptions, Tolerance } from './solvers/options.ts';
 export type { SolveStats, StepObserver, StepRecord } from './solvers/integrator.ts';
 export { solve, stateAt, type Solution, type SolutionStats } from './solvers/solve.ts';

@@ -389,6 +389,8 @@ function solverSettings(spec: Spec, dim: number, issues: SpecIssue[]): SolverSet
     firstStep: solver.firstStep,
     maxStep: solver.maxStep,
     controller: solver.controller,
+    stiffnessCheck: solver.stiffnessCheck,
+    newtonTol: solver.newtonTol,
     eventSamples: solver.eventSamples,
     backend: solver.backend,
   });

@@ -311,6 +311,8 @@ const SolverSchema = strict({
   firstStep: z.number().positive().optional(),
   maxStep: z.number().positive().optional(),
   controller: z.enum(['integral', 'pi']).optional(),
+  stiffnessCheck: z.boolean().optional(),
+  newtonTol: z.number().positive().optional(),
   /** Points per step at which events are sampled for sign changes (default 4; docs/events.md). */
   eventSamples: z.number().int().min(1).optional(),
   /** 'auto' (default), 'js' or 'wasm': the solver's back end (src/wasm/, docs/wasm.md). */

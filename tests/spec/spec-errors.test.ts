@@ -37,7 +37,7 @@ const cases: [string, (s: any) => void, string][] = [
   ['bounds in the wrong order', (s) => (s.params.b.bounds = [2, 1]), 'params.b.bounds: lower 2 > upper 1'],
   ['a misspelt key', (s) => (s.solver = { rtoll: 1e-6 }), "solver: unknown key 'rtoll' (did you mean 'rtol'?)"],
   ['an unknown key with nothing close', (s) => (s.solver = { speed: 2 }),
-    "solver: unknown key 'speed' (allowed: method, rtol, atol, maxSteps, dt, firstStep, maxStep, controller, eventSamples, backend)"],
+    "solver: unknown key 'speed' (allowed: method, rtol, atol, maxSteps, dt, firstStep, maxStep, controller, stiffnessCheck, newtonTol, eventSamples, backend)"],
   ['an unknown solver method', (s) => (s.solver = { method: 'dopri' }), "solver.method: unknown method 'dopri' (did you mean 'dopri5'?)"],
   ['a string for a number', (s) => (s.solver = { rtol: 'abc' }), "solver.rtol: expected a number, got 'abc'"],
   ['a parameter that is neither number nor object', (s) => (s.params.c = 'x'),
