@@ -129,6 +129,49 @@ export class GradientAccuracyError extends AcaError {
   }
 }
 
+/**
+ * An explicit method's steps were held on its stability boundary by a stiff problem (Hairer's
+ * test, solvers/stiffness.ts): it would crawl on (to maxSteps) and its gradients through ACA would
+ * be wrong. Names the implicit methods to use instead.
+ */
+export class StiffnessDetectedError extends AcaError {
+  readonly t: number;
+  readonly method: string;
+  readonly steps: number;
+  constructor(t: number, method: string, hLambda: number, steps: number, implicitMethods: readonly string[]) {
+    super(
+      'ERR_STIFF',
+      `the problem is stiff at t = ${t}: ${method}'s last ${steps} steps sat on its stability boundary ` +
+        `(h * |lambda| about ${hLambda.toPrecision(3)}), so an explicit method crawls and its ACA gradient ` +
+        `is unstable; use an implicit method: solver.method = ${implicitMethods.map((m) => `'${m}'`).join(' or ')}` +
+        ` (or set stiffnessCheck: false to continue anyway)`,
+    );
+    this.t = t;
+    this.method = method;
+    this.steps = steps;
+  }
+}
+
+/**
+ * ACA's backward pass through an explicit method grew the adjoint explosively: the discrete map
+ * with the steps held fixed is unstable (a stiff problem), so its exact derivative is not the
+ * derivative of the solution. No gradient is returned.
+ */
+export class UnstableAdjointError extends AcaError {
+  readonly t: number;
+  readonly growth: number;
+  constructor(t: number, growth: number, method: string, implicitMethods: readonly string[]) {
+    super(
+      'ERR_UNSTABLE_ADJOINT',
+      `ACA's adjoint through ${method} grew by a factor ${growth.toPrecision(3)} down to t = ${t}: ` +
+        `the fixed-step discrete map is unstable (the problem is stiff for ${method}), so its derivative ` +
+        `is not a gradient of the solution; use an implicit method: ${implicitMethods.map((m) => `'${m}'`).join(' or ')}`,
+    );
+    this.t = t;
+    this.growth = growth;
+  }
+}
+
 export function describeValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);

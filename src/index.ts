@@ -30,7 +30,7 @@ export type { ExpressionModel } from './fields/expression/parse.ts';
 export { nbodyModel, type NBodyModelOptions } from './fields/expression/nbody.ts';
 export { ModelError } from './fields/expression/errors.ts';
 export type { Tableau } from './solvers/tableau.ts';
-export { TABLEAUS, METHOD_NAMES, getMethod, denseWeights, type PreparedMethod } from './solvers/methods.ts';
+export { TABLEAUS, METHOD_NAMES, IMPLICIT_METHOD_NAMES, getMethod, denseWeights, type PreparedMethod } from './solvers/methods.ts';
 export type { SolveOptions, Tolerance } from './solvers/options.ts';
 export type { SolveStats, StepObserver, StepRecord } from './solvers/integrator.ts';
 export { solve, stateAt, type Solution, type SolutionStats } from './solvers/solve.ts';
@@ -108,6 +108,9 @@ export {
   type FittedEntry,
   type CheckpointOptions,
   type StopReason,
+  type FitUncertainty,
+  type FitResiduals,
+  type FitResidualObjective,
 } from './fit/fit.ts';
 export {
   CheckpointError,
@@ -116,8 +119,22 @@ export {
   type FitCheckpoint,
   type CheckpointStore,
 } from './fit/checkpoint.ts';
-export { evaluateProblem, initialTheta, valuesAt } from './fit/objective.ts';
-export { fitReport, fitPlot } from './fit/report.ts';
+export { evaluateProblem, evaluateResiduals, initialTheta, valuesAt, type ResidualEvaluation } from './fit/objective.ts';
+export {
+  LevenbergMarquardt,
+  certificate,
+  covariance,
+  LM_DEFAULTS,
+  type Certificate,
+  type Covariance,
+  type LeastSquaresOptions,
+  type LMState,
+  type ResidualValue,
+} from './fit/least-squares.ts';
+export { forwardSensitivities, type SensitivitySeed, type SensitivityResult } from './gradients/sensitivities.ts';
+export { heliocentricField, heliocentricModel, toHeliocentric } from './three-body/heliocentric.ts';
+export { fitObservations, fittedPositions, type LeastSquaresFitOptions, type LeastSquaresFitResult } from './three-body/least-squares.ts';
+export { fitReport, fitPlot, fitCsv, fitSummary } from './fit/report.ts';
 export { linePlot, panelGrid, PALETTE, type PlotOptions, type PlotSeries, type GridOptions, type SeriesStyle, type Scale } from './plot/svg.ts';
 export { hybridField, type HybridField, type HybridOptions, type HybridNetworkOptions } from './fields/hybrid.ts';
 export {

@@ -19,6 +19,11 @@
  * which is the chain rule with the compiled VJP of g (cotangent [a, 0]; its y-part for the
  * extended states is u-bar = a^T dg/du) and the network's own VJP for u-bar.
  *
+ * The JVP and the Jacobians follow the same chain rule forwards: with dot u = du/dx dot x +
+ * du/dp_net dot p_net, dot f = dg/dy dot y + dg/du dot u + dg/dp_eq dot p_eq (the compiled JVP of
+ * g with the tangent [dot y, dot u]); df/dy = dg/dy + dg/du du/dx (scattered to the argument
+ * states), df/dp = [dg/dp_eq | dg/du du/dp_net].
+ *
  * Parameters: p = [the model's params..., the network's params...] (names `nn.W1[0,0]`, ...).
  */
 import { describeValue } from '../errors.ts';
@@ -94,6 +99,12 @@ export function hybridField(options: HybridOptions): HybridField {
   const uBar = outYExt.subarray(dim);
   const netIn = new Float64Array(nIn);
   const gIn = new Float64Array(nIn);
+  // Forward mode: the tangents of the extended state and of the network input; the Jacobians of
+  // g (extended) and of the network, allocated on first use.
+  const vExt = new Float64Array(dim + m);
+  const du = vExt.subarray(dim);
+  const dIn = new Float64Array(nIn);
+  let jac: { gy: Float64Array; gp: Float64Array; nx: Float64Array; np: Float64Array } | undefined;
 
   function evaluateNetwork(t: number, y: Float64Array, p: Float64Array): void {
     for (let j = 0; j < nIn; j++) {
@@ -135,6 +146,48 @@ export function hybridField(options: HybridOptions): HybridField {
       for (let i = 0; i < dim; i++) outY[i] = outYExt[i];
       // d/dt of the network is not part of the field contract: a t input's gradient is dropped.
       for (let j = 0; j < nIn; j++) if (inputIndex[j] >= 0) outY[inputIndex[j]] += gIn[j];
+    },
+
+    jvp(t, y, p, v, vp, out) {
+      evaluateNetwork(t, y, p);
+      for (let j = 0; j < nIn; j++) dIn[j] = inputIndex[j] < 0 ? 0 : v[inputIndex[j]];
+      // mlp.jvp reads the tangent of its parameters at networkOffset, where vp holds them.
+      mlp.jvp(netIn, p, dIn, vp, du, networkOffset);
+      for (let i = 0; i < dim; i++) vExt[i] = v[i];
+      // g reads only the first networkOffset entries of its parameter tangent: vp itself will do.
+      expression.jvp(t, yExt, p, vExt, vp, outExt);
+      for (let i = 0; i < dim; i++) out[i] = outExt[i];
+    },
+
+    jacobian(t, y, p, outJy, outJp) {
+      const E = dim + m;
+      const Pn = mlp.nParams;
+      jac ??= {
+        gy: new Float64Array(E * E),
+        gp: new Float64Array(E * networkOffset),
+        nx: new Float64Array(m * nIn),
+        np: new Float64Array(m * Pn),
+      };
+      const { gy, gp, nx, np } = jac;
+      evaluateNetwork(t, y, p);
+      expression.jacobian(t, yExt, p, gy, gp);
+      mlp.jacobian(netIn, p, nx, outJp === null ? null : np, networkOffset);
+      const P = networkOffset + Pn;
+      for (let i = 0; i < dim; i++) {
+        for (let k = 0; k < dim; k++) outJy[i * dim + k] = gy[i * E + k];
+        for (let o = 0; o < m; o++) {
+          const c = gy[i * E + dim + o];
+          if (c === 0) continue;
+          for (let j = 0; j < nIn; j++) if (inputIndex[j] >= 0) outJy[i * dim + inputIndex[j]] += c * nx[o * nIn + j];
+        }
+        if (outJp === null) continue;
+        for (let q = 0; q < networkOffset; q++) outJp[i * P + q] = gp[i * networkOffset + q];
+        for (let r = 0; r < Pn; r++) {
+          let s = 0;
+          for (let o = 0; o < m; o++) s += gy[i * E + dim + o] * np[o * Pn + r];
+          outJp[i * P + networkOffset + r] = s;
+        }
+      }
     },
 
     initParams(modelParams = new Float64Array(networkOffset), seed) {

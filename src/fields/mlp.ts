@@ -16,6 +16,11 @@
  * and d(out)/dx^T gOut = g_0 * T'(x). The field contract gives a VJP only (t, y, p), so `vjp`
  * recomputes the forward pass itself and keeps its activations in preallocated buffers.
  *
+ * Forward mode (jvp): the tangent of the same recursion, dz_k = W_k dh_{k-1} + dW_k h_{k-1} + db_k,
+ * dh_k = act'(z_k) * dz_k, from dh_0 = T'(x) dx. The Jacobians (`jacobian`) are n_L reverse
+ * passes with unit cotangents after one forward pass: row i of [d out/dx | d out/dp] costs one
+ * backward sweep, which beats n_0 + P forward sweeps for the parameter block.
+ *
  * Initialisation: Glorot/Xavier uniform (Glorot and Bengio, AISTATS 2010, eq. 16): W_k entries
  * uniform on [-r, r] with r = sqrt(6 / (n_{k-1} + n_k)); biases zero.
  */
@@ -93,6 +98,16 @@ export interface Mlp {
     gP: Float64Array,
     pOffset?: number,
   ): void;
+  /**
+   * out (length nOutputs) <- (d out/dx) dx + (d out/dp) dp, with dp the tangent of
+   * p[pOffset .. pOffset + nParams) (read from dp[pOffset ..]; null means zero).
+   */
+  jvp(x: Float64Array, p: Float64Array, dx: Float64Array, dp: Float64Array | null, out: Float64Array, pOffset?: number): void;
+  /**
+   * outJx (nOutputs x nInputs, row-major) <- d out/dx; when given, outJp (nOutputs x nParams,
+   * row-major, the network's own parameters only) <- d out/dp. Both overwritten.
+   */
+  jacobian(x: Float64Array, p: Float64Array, outJx: Float64Array, outJp: Float64Array | null, pOffset?: number): void;
 }
 
 export function createMlp(options: MlpOptions): Mlp {
@@ -136,6 +151,48 @@ export function createMlp(options: MlpOptions): Mlp {
   const grad = new Float64Array(nUnits);
   const transformed = new Float64Array(nInputs);
   const last = nLayers - 1;
+  // Forward-mode tangents of the hidden units and of T(x); the Jacobian's unit cotangent, input
+  // gradient and parameter gradient rows.
+  const tangent = new Float64Array(nUnits);
+  const tangentIn = new Float64Array(nInputs);
+  const unit = new Float64Array(nOutputs);
+  const rowIn = new Float64Array(nInputs);
+  let rowP: Float64Array | undefined;
+
+  /** The reverse sweep of vjp after hiddenForward; gradients of p go to gP[gpo ..]. */
+  function backward(x: Float64Array, input: Float64Array, p: Float64Array, gOut: Float64Array, gIn: Float64Array, gP: Float64Array | null, po: number, gpo: number): void {
+    let delta = gOut;
+    let deltaAt = 0;
+    for (let l = last; l >= 0; l--) {
+      const src = l === 0 ? input : post;
+      const srcAt = l === 0 ? 0 : unitsAt[l];
+      const into = l === 0 ? gIn : grad;
+      const intoAt = l === 0 ? 0 : unitsAt[l];
+      affineBackward(
+        p, gP, po + weightsAt[l], po + biasesAt[l], rowsOf[l], colsOf[l],
+        src, srcAt, delta, deltaAt, into, intoAt, gpo - po,
+      );
+      if (l > 0) backpropActivation(activation, pre, post, grad, intoAt, colsOf[l]);
+      delta = into;
+      deltaAt = intoAt;
+    }
+    if (cube) for (let j = 0; j < transformedInputs; j++) gIn[j] *= 3 * x[j] * x[j];
+  }
+
+  /** dst[d + i] <- sum_j W[i, j] dsrc[s + j] + (dW src + db)[i] (the tangent of affine). */
+  function affineTangent(p: Float64Array, dp: Float64Array | null, l: number, po: number, src: Float64Array, dsrc: Float64Array, s: number, dst: Float64Array, d: number): void {
+    const rows = rowsOf[l];
+    const cols = colsOf[l];
+    const w = po + weightsAt[l];
+    const b = po + biasesAt[l];
+    for (let i = 0; i < rows; i++) {
+      const row = w + i * cols;
+      let acc = dp === null ? 0 : dp[b + i];
+      for (let j = 0; j < cols; j++) acc += p[row + j] * dsrc[s + j];
+      if (dp !== null) for (let j = 0; j < cols; j++) acc += dp[row + j] * src[s + j];
+      dst[d + i] = acc;
+    }
+  }
 
   /** Runs the input transform and the hidden layers; returns the input of layer 1 (x or T(x)). */
   function hiddenForward(x: Float64Array, p: Float64Array, po: number): Float64Array {
@@ -190,22 +247,43 @@ export function createMlp(options: MlpOptions): Mlp {
       // The output layer is affine, so its own output is not needed: only the hidden layers are
       // recomputed.
       const input = hiddenForward(x, p, pOffset);
-      let delta = gOut;
-      let deltaAt = 0;
-      for (let l = last; l >= 0; l--) {
-        const src = l === 0 ? input : post;
-        const srcAt = l === 0 ? 0 : unitsAt[l];
-        const into = l === 0 ? gIn : grad;
-        const intoAt = l === 0 ? 0 : unitsAt[l];
-        affineBackward(
-          p, gP, pOffset + weightsAt[l], pOffset + biasesAt[l], rowsOf[l], colsOf[l],
-          src, srcAt, delta, deltaAt, into, intoAt,
-        );
-        if (l > 0) backpropActivation(activation, pre, post, grad, intoAt, colsOf[l]);
-        delta = into;
-        deltaAt = intoAt;
+      backward(x, input, p, gOut, gIn, gP, pOffset, pOffset);
+    },
+
+    jvp(x, p, dx, dp, out, pOffset = 0) {
+      const input = hiddenForward(x, p, pOffset);
+      let dsrc = dx;
+      if (cube) {
+        for (let j = 0; j < transformedInputs; j++) tangentIn[j] = 3 * x[j] * x[j] * dx[j];
+        for (let j = transformedInputs; j < nInputs; j++) tangentIn[j] = dx[j];
+        dsrc = tangentIn;
       }
-      if (cube) for (let j = 0; j < transformedInputs; j++) gIn[j] *= 3 * x[j] * x[j];
+      let src = input;
+      let srcAt = 0;
+      for (let l = 0; l < last; l++) {
+        const at = unitsAt[l + 1];
+        affineTangent(p, dp, l, pOffset, src, dsrc, srcAt, tangent, at);
+        // act'(z) * dz: the same elementwise factor as in the reverse sweep.
+        backpropActivation(activation, pre, post, tangent, at, rowsOf[l]);
+        src = post;
+        dsrc = tangent;
+        srcAt = at;
+      }
+      affineTangent(p, dp, last, pOffset, src, dsrc, srcAt, out, 0);
+    },
+
+    jacobian(x, p, outJx, outJp, pOffset = 0) {
+      const input = hiddenForward(x, p, pOffset);
+      if (outJp !== null) rowP ??= new Float64Array(nParams);
+      for (let i = 0; i < nOutputs; i++) {
+        unit[i] = 1;
+        if (outJp !== null) rowP!.fill(0);
+        // The parameter gradient goes to rowP from offset 0 while p is read at pOffset.
+        backward(x, input, p, unit, rowIn, outJp === null ? null : rowP!, pOffset, 0);
+        unit[i] = 0;
+        for (let j = 0; j < nInputs; j++) outJx[i * nInputs + j] = rowIn[j];
+        if (outJp !== null) for (let q = 0; q < nParams; q++) outJp[i * nParams + q] = rowP![q];
+      }
     },
   };
   return mlp;
@@ -274,10 +352,18 @@ export function mlpField(options: MlpFieldOptions): MlpField {
       vjp(_t, y, p, a, outY, outP) {
         mlp.vjp(y, p, a, outY, outP);
       },
+      jvp(_t, y, p, v, vp, out) {
+        mlp.jvp(y, p, v, vp, out);
+      },
+      jacobian(_t, y, p, outJy, outJp) {
+        mlp.jacobian(y, p, outJy, outJp);
+      },
     };
   }
   const input = new Float64Array(dim + 1);
   const gInput = new Float64Array(dim + 1);
+  const tangentInput = new Float64Array(dim + 1); // the t entry stays 0
+  const jInput = new Float64Array(dim * (dim + 1));
   return {
     ...common,
     f(t, y, p, out) {
@@ -290,6 +376,20 @@ export function mlpField(options: MlpFieldOptions): MlpField {
       input[dim] = t;
       mlp.vjp(input, p, a, gInput, outP);
       for (let i = 0; i < dim; i++) outY[i] = gInput[i];
+    },
+    jvp(t, y, p, v, vp, out) {
+      for (let i = 0; i < dim; i++) {
+        input[i] = y[i];
+        tangentInput[i] = v[i];
+      }
+      input[dim] = t;
+      mlp.jvp(input, p, tangentInput, vp, out);
+    },
+    jacobian(t, y, p, outJy, outJp) {
+      for (let i = 0; i < dim; i++) input[i] = y[i];
+      input[dim] = t;
+      mlp.jacobian(input, p, jInput, outJp);
+      for (let i = 0; i < dim; i++) for (let j = 0; j < dim; j++) outJy[i * dim + j] = jInput[i * (dim + 1) + j];
     },
   };
 }
@@ -315,12 +415,13 @@ function affine(
 }
 
 /**
- * Reverse of affine for the cotangent delta (at e): gP's W and b slices += delta src^T and delta;
- * into[g ..] <- W^T delta (overwritten). One pass over W serves both.
+ * Reverse of affine for the cotangent delta (at e): gP's W and b slices (shifted by gShift from
+ * where p holds them) += delta src^T and delta; into[g ..] <- W^T delta (overwritten). One pass
+ * over W serves both. gP null: no parameter gradient (a Jacobian without d/dp).
  */
 function affineBackward(
   p: Float64Array,
-  gP: Float64Array,
+  gP: Float64Array | null,
   w: number,
   b: number,
   rows: number,
@@ -331,14 +432,24 @@ function affineBackward(
   e: number,
   into: Float64Array,
   g: number,
+  gShift = 0,
 ): void {
   for (let j = 0; j < cols; j++) into[g + j] = 0;
+  if (gP === null) {
+    // No parameter gradient wanted (a Jacobian without d/dp): only W^T delta.
+    for (let i = 0; i < rows; i++) {
+      const di = delta[e + i];
+      const row = w + i * cols;
+      for (let j = 0; j < cols; j++) into[g + j] += p[row + j] * di;
+    }
+    return;
+  }
   for (let i = 0; i < rows; i++) {
     const di = delta[e + i];
     const row = w + i * cols;
-    gP[b + i] += di;
+    gP[b + gShift + i] += di;
     for (let j = 0; j < cols; j++) {
-      gP[row + j] += di * src[s + j];
+      gP[row + gShift + j] += di * src[s + j];
       into[g + j] += p[row + j] * di;
     }
   }

@@ -11,6 +11,12 @@
  * 3 d d^T / |d|^5 (symmetric), so for the pair (i, j) the cotangents (a_vi, a_vj) of the
  * accelerations give u = G J(d) (m_j a_vi - m_i a_vj), added to r_j and subtracted from r_i, and
  * dL/dm_j += G d.a_vi / |d|^3, dL/dm_i -= G d.a_vj / |d|^3.
+ *
+ * JVP and Jacobian (forward mode, the same J(d)): for the pair (i, j) and the tangent
+ * (dot r, dot m), with dot d = dot r_j - dot r_i,
+ *   dot a_i += G m_j J(d) dot d + G dot m_j d / |d|^3,   dot a_j -= G m_i J(d) dot d + G dot m_i d / |d|^3,
+ * so the Jacobian blocks are d a_i / d r_j = -d a_i / d r_i = G m_j J(d), d a_j / d r_i =
+ * -d a_j / d r_j = G m_i J(d), d a_i / d m_j = G d / |d|^3, d a_j / d m_i = -G d / |d|^3.
  */
 import { MAX_BODIES } from '../limits.ts';
 import { InvalidArgumentError } from '../errors.ts';
@@ -51,7 +57,79 @@ export function nbodyField(options: NBodyOptions): Field {
   ];
   const paramNames = Array.from({ length: n }, (_, i) => `m${i + 1}`);
   const spec = { kind: 'nbody', bodies: n, dims, G, velocityScale: vs };
-  return dims === 3 ? nbody3(n, G, vs, dim, spec, stateNames, paramNames) : nbodyGeneric(n, dims, G, vs, dim, spec, stateNames, paramNames);
+  const field = dims === 3 ? nbody3(n, G, vs, dim, spec, stateNames, paramNames) : nbodyGeneric(n, dims, G, vs, dim, spec, stateNames, paramNames);
+  return { ...field, ...forwardDerivatives(n, dims, G, vs) };
+}
+
+/** The JVP and the Jacobians of the module comment, for 2-D and 3-D. */
+function forwardDerivatives(n: number, dims: number, G: number, vs: number): Pick<Field, 'jvp' | 'jacobian'> {
+  const half = dims * n;
+  const dim = 2 * half;
+  const dc = new Float64Array(dims);
+  return {
+    jvp(_t, y, p, v, vp, out) {
+      for (let k = 0; k < half; k++) {
+        out[k] = vs * v[half + k];
+        out[half + k] = 0;
+      }
+      for (let i = 0; i < n; i++) {
+        for (let j = i + 1; j < n; j++) {
+          let r2 = 0;
+          let dDot = 0;
+          for (let c = 0; c < dims; c++) {
+            const d = y[dims * j + c] - y[dims * i + c];
+            dc[c] = d;
+            r2 += d * d;
+            dDot += d * (v[dims * j + c] - v[dims * i + c]);
+          }
+          const inv3 = G / (r2 * Math.sqrt(r2));
+          const s = (3 * inv3 * dDot) / r2;
+          const mi = vp === null ? 0 : vp[i];
+          const mj = vp === null ? 0 : vp[j];
+          for (let c = 0; c < dims; c++) {
+            // J(d) dot d, times G
+            const jd = inv3 * (v[dims * j + c] - v[dims * i + c]) - s * dc[c];
+            out[half + dims * i + c] += p[j] * jd + mj * inv3 * dc[c];
+            out[half + dims * j + c] -= p[i] * jd + mi * inv3 * dc[c];
+          }
+        }
+      }
+    },
+    jacobian(_t, y, p, outJy, outJp) {
+      outJy.fill(0);
+      if (outJp) outJp.fill(0);
+      for (let k = 0; k < half; k++) outJy[k * dim + half + k] = vs;
+      for (let i = 0; i < n; i++) {
+        for (let j = i + 1; j < n; j++) {
+          let r2 = 0;
+          for (let c = 0; c < dims; c++) {
+            const d = y[dims * j + c] - y[dims * i + c];
+            dc[c] = d;
+            r2 += d * d;
+          }
+          const inv3 = G / (r2 * Math.sqrt(r2));
+          const inv5x3 = (3 * inv3) / r2;
+          for (let c = 0; c < dims; c++) {
+            const ai = half + dims * i + c;
+            const aj = half + dims * j + c;
+            for (let e = 0; e < dims; e++) {
+              const J = (c === e ? inv3 : 0) - inv5x3 * dc[c] * dc[e];
+              const ri = dims * i + e;
+              const rj = dims * j + e;
+              outJy[ai * dim + rj] += p[j] * J;
+              outJy[ai * dim + ri] -= p[j] * J;
+              outJy[aj * dim + ri] += p[i] * J;
+              outJy[aj * dim + rj] -= p[i] * J;
+            }
+            if (outJp) {
+              outJp[ai * n + j] += inv3 * dc[c];
+              outJp[aj * n + i] -= inv3 * dc[c];
+            }
+          }
+        }
+      }
+    },
+  };
 }
 
 function nbody3(

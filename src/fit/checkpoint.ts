@@ -7,11 +7,15 @@
 import { AcaError } from '../errors.ts';
 import type { AdamState } from './adam.ts';
 import type { LBFGSState } from './lbfgs.ts';
+import type { LMState } from './least-squares.ts';
 
-export const CHECKPOINT_FORMAT = 'aca-ode/fit-checkpoint@1';
-/** What version 0.1 wrote (with version: 1); still read, so that a fit started then resumes. */
-const LEGACY_CHECKPOINT_FORMAT = 'aca-fit-checkpoint';
-export const CHECKPOINT_VERSION = 1;
+/**
+ * Version 2 (the least-squares fitter: the optimizer's scale and LM's state). A version-1
+ * checkpoint (this format at @1, or 'aca-fit-checkpoint' of version 0.1) is refused with a message:
+ * its coordinates are unscaled, so resuming it would not repeat the fit it came from.
+ */
+export const CHECKPOINT_FORMAT = 'aca-ode/fit-checkpoint@2';
+export const CHECKPOINT_VERSION = 2;
 
 export interface FitCounters {
   evaluations: number;
@@ -26,14 +30,17 @@ export interface FitCheckpoint {
   readonly format: typeof CHECKPOINT_FORMAT;
   readonly version: number;
   readonly hash: string;
-  readonly method: 'adam' | 'lbfgs';
+  readonly method: 'adam' | 'lbfgs' | 'lm';
   /** Iterations completed. */
   readonly iteration: number;
+  /** The optimizer's coordinates: theta / scale (fit.ts, "Scaling"). */
   readonly theta: number[];
-  /** L-BFGS: the loss and gradient at theta (Adam evaluates them again on resume). */
+  /** The per-value scale of the optimizer's coordinates (absent: all 1). */
+  readonly scale?: number[];
+  /** L-BFGS: the loss and gradient at theta (Adam and LM evaluate them again on resume). */
   readonly loss: number | null;
   readonly gradient: number[] | null;
-  readonly optimizer: AdamState | LBFGSState;
+  readonly optimizer: AdamState | LBFGSState | LMState;
   readonly history: number[];
   readonly counters: FitCounters;
   readonly written: string;
@@ -67,7 +74,7 @@ export function parseCheckpoint(text: string, file: string): FitCheckpoint {
     throw new CheckpointError(file, `not JSON (${(error as Error).message}); delete it to start over`);
   }
   const format: string | undefined = value?.format;
-  if ((format !== CHECKPOINT_FORMAT && format !== LEGACY_CHECKPOINT_FORMAT) || value.version !== CHECKPOINT_VERSION) {
+  if (format !== CHECKPOINT_FORMAT || value.version !== CHECKPOINT_VERSION) {
     throw new CheckpointError(file, `not an aca fit checkpoint (version ${CHECKPOINT_VERSION}); delete it to start over`);
   }
   const problem = shapeProblem(value);
@@ -83,9 +90,10 @@ function shapeProblem(c: FitCheckpoint): string | undefined {
   const numbers = (v: unknown, nullable = false) =>
     (nullable && v === null) || (Array.isArray(v) && v.every((x) => typeof x === 'number' && Number.isFinite(x)));
   if (typeof c.hash !== 'string') return 'no "hash"';
-  if (c.method !== 'adam' && c.method !== 'lbfgs') return `"method" is ${JSON.stringify(c.method)}, not 'adam' or 'lbfgs'`;
+  if (c.method !== 'adam' && c.method !== 'lbfgs' && c.method !== 'lm') return `"method" is ${JSON.stringify(c.method)}, not 'lm', 'lbfgs' or 'adam'`;
   if (!Number.isInteger(c.iteration) || c.iteration < 0) return `"iteration" is ${JSON.stringify(c.iteration)}, not an integer >= 0`;
   if (!numbers(c.theta)) return '"theta" is not a list of finite numbers';
+  if (c.scale !== undefined && (!numbers(c.scale) || c.scale.length !== c.theta.length)) return '"scale" is not a list of finite numbers as long as theta';
   if (!(c.loss === null || (typeof c.loss === 'number' && Number.isFinite(c.loss)))) return '"loss" is not a finite number or null';
   if (!numbers(c.gradient, true) || (c.gradient !== null && c.gradient.length !== c.theta.length)) {
     return '"gradient" is not null or a list of finite numbers as long as theta';
@@ -102,6 +110,8 @@ function shapeProblem(c: FitCheckpoint): string | undefined {
   if (c.method === 'adam') {
     if (typeof o.lr !== 'number' || !Number.isInteger(o.t) || !numbers(o.m) || !numbers(o.v)) return '"optimizer" lacks lr, t, m or v';
     if ((o.m as number[]).length !== n || (o.v as number[]).length !== n) return '"optimizer.m" and "optimizer.v" are not as long as theta';
+  } else if (c.method === 'lm') {
+    if (typeof o.delta !== 'number' || typeof o.lambda !== 'number' || !numbers(o.D) || (o.D as number[]).length !== n) return '"optimizer" lacks delta, lambda or D as long as theta';
   } else {
     const pairs = (v: unknown) => Array.isArray(v) && v.every((row) => numbers(row) && (row as number[]).length === n);
     if (!pairs(o.s) || !pairs(o.y) || (o.s as unknown[]).length !== (o.y as unknown[]).length) return '"optimizer" lacks s or y pairs as long as theta';

@@ -6,7 +6,8 @@
  * problem to a loss and its gradient: `aca grad`, `aca fit` and batch grad and fit runs all call
  * evaluateProblem, so the same spec gives bitwise the same numbers on each.
  */
-import { gradient } from '../gradients/gradient.ts';
+import { DEFAULT_TOLERANCE_FACTOR, gradient } from '../gradients/gradient.ts';
+import { forwardSensitivities } from '../gradients/sensitivities.ts';
 import type { GradientResult } from '../gradients/types.ts';
 import { InvalidArgumentError } from '../errors.ts';
 import type { Problem } from '../spec/problem.ts';
@@ -94,4 +95,72 @@ export function gradientReport(problem: Problem, evaluation: Evaluation): Gradie
     ...(result.accuracy ? { accuracy: result.accuracy } : {}),
     ...(result.diagnostics ? { diagnostics: result.diagnostics } : {}),
   };
+}
+
+/** The weighted residuals and their Jacobian in fitted coordinates (least squares: loss = |r|^2). */
+export interface ResidualEvaluation {
+  /** r_q = sqrt(scale w_j) (h_j(t_k, y_k) - data_kj) over the observed cells, row by row. */
+  readonly r: Float64Array;
+  /** dr/dtheta: r.length x theta.length, row-major (forward sensitivities, steps fixed). */
+  readonly J: Float64Array;
+  /** |r|^2: the problem's loss, the same number evaluateProblem gives (to round-off). */
+  readonly loss: number;
+  readonly stats: { readonly fEvals: number; readonly vjpEvals: number; readonly accepted: number; readonly rejected: number };
+}
+
+/**
+ * The residuals whose sum of squares is the problem's loss (spec/problem.ts seriesLoss), and
+ * their Jacobian with respect to theta from the forward sensitivities of the same discrete map
+ * (gradients/sensitivities.ts): 2 J^T r equals evaluateProblem's gradient to round-off.
+ */
+export function evaluateResiduals(problem: Problem, theta: ArrayLike<number>): ResidualEvaluation {
+  const data = problem.data;
+  if (!problem.loss || !data) throw new InvalidArgumentError('problem.data', undefined, 'a data table (the residuals need observations)');
+  const { y0, params } = valuesAt(problem, theta);
+  const seeds = problem.free.map((free) => ({ target: free.target === 'initial' ? ('initial' as const) : ('params' as const), index: free.index }));
+  // The same forward pass as the gradient's: ACA runs at toleranceFactor x the tolerances, so
+  // |r|^2 here is its loss and 2 J^T r its gradient.
+  const g = problem.gradient;
+  const factor = g.method === 'aca' ? (g.toleranceFactor ?? DEFAULT_TOLERANCE_FACTOR) : 1;
+  const sens = forwardSensitivities(problem.field, y0, { ...problem.solver, times: data.times, t0: problem.t0, params }, seeds, factor);
+  const d = problem.field.dim;
+  const n = seeds.length;
+  const m = problem.series.length;
+  const K = data.times.length;
+  let cells = 0;
+  for (let q = 0; q < data.values.length; q++) if (!Number.isNaN(data.values[q])) cells++;
+  const scale = (problem.spec.loss?.reduction ?? 'sum') === 'mean' ? 1 / Math.max(cells, 1) : 1;
+  const chain = Float64Array.from(problem.free, (free, j) => fittedJacobian(free, theta[j]));
+  const r = new Float64Array(cells);
+  const J = new Float64Array(cells * n);
+  const dh = new Float64Array(d);
+  let q = 0;
+  for (let k = 0; k < K; k++) {
+    const y = sens.outputs.subarray(k * d, (k + 1) * d);
+    for (let j = 0; j < m; j++) {
+      const observed = data.values[k * m + j];
+      if (Number.isNaN(observed)) continue;
+      const s = problem.series[j];
+      const sw = Math.sqrt(scale * s.weight);
+      r[q] = sw * ((s.observation ? s.observation.value(data.times[k], y) : y[s.state]) - observed);
+      const row = J.subarray(q * n, (q + 1) * n);
+      if (s.observation) {
+        s.observation.gradient(data.times[k], y, dh);
+        for (let i = 0; i < d; i++) {
+          if (dh[i] === 0) continue;
+          const base = (k * d + i) * n;
+          for (let c = 0; c < n; c++) row[c] += dh[i] * sens.jacobian[base + c];
+        }
+      } else {
+        const base = (k * d + s.state) * n;
+        for (let c = 0; c < n; c++) row[c] = sens.jacobian[base + c];
+      }
+      for (let c = 0; c < n; c++) row[c] *= sw * chain[c];
+      q++;
+    }
+  }
+  let loss = 0;
+  for (let i = 0; i < cells; i++) loss += r[i] * r[i];
+  const { fEvals, accepted, rejected } = sens.stats;
+  return { r, J, loss, stats: { fEvals, vjpEvals: 0, accepted, rejected } };
 }

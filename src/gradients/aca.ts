@@ -8,7 +8,9 @@
  * outputs inside the step), and sweep the stages in reverse. The step sizes are constants, so the
  * result is the exact derivative of the discrete forward map with the accepted steps held fixed.
  */
-import { InvalidArgumentError, NonFiniteGradientError } from '../errors.ts';
+import { AcaError, InvalidArgumentError, NonFiniteGradientError } from '../errors.ts';
+import { fieldDerivatives } from '../fields/derivatives.ts';
+import { ImplicitStages } from '../solvers/implicit.ts';
 import type { Integrator, StepRecord } from '../solvers/integrator.ts';
 import { denseWeights } from '../solvers/methods.ts';
 import { allocateStages, computeStages } from '../solvers/stepper.ts';
@@ -17,6 +19,8 @@ import { firstNonFinite } from './common.ts';
 import type { EventAdjoint } from './event-adjoint.ts';
 import type { BackwardStats, ForwardProblem, GradientMethod, GradientPass } from './method.ts';
 import { checkKeys, type AcaSettings } from './settings.ts';
+import { AdjointGrowthMonitor } from './adjoint-growth.ts';
+import { ImplicitStageAdjoint } from './implicit-step-adjoint.ts';
 import { StepAdjoint } from './step-adjoint.ts';
 
 /** Default memory 'auto' spends on kept stage inputs. */
@@ -76,7 +80,12 @@ class AcaPass implements GradientPass {
     const p = options.params;
     const K = allocateStages(method.denseStages, d);
     const Y = allocateStages(method.denseStages, d); // stage inputs; Y[0] is the step's start
-    const adj = new StepAdjoint(method, d);
+    // The branch point of the implicit tableaus: their stage adjoints solve with I - h gamma J
+    // (implicit-step-adjoint.ts), and a step whose stages were not kept is re-solved by Newton.
+    const implicitAdjoint = method.implicit ? new ImplicitStageAdjoint(field, method) : null;
+    const replay = method.implicit ? implicitReplay(this.problem) : null;
+    const growth = method.implicit ? null : new AdjointGrowthMonitor(method.name, g);
+    const adj = new StepAdjoint(method, d, implicitAdjoint);
     const w = new Float64Array(method.denseStages);
     const a = dy0; // dL/d(state at the end of the step being processed), dL/dy0 at the end
     const ybar = new Float64Array(d);
@@ -104,7 +113,12 @@ class AcaPass implements GradientPass {
       if ((interior || timeTerms) && method.denseNeedsExtraStage) S = s + 1;
       else if (!interior && !timeTerms && method.fsal) S = s - 1;
       const kept = store.load(i, Y);
-      if (!kept) {
+      if (!kept && replay) {
+        field.f(t, Y[0], p, K[0]);
+        fEvals += 1 + replay.solve(t, Y[0], h, K, Y);
+        if (S > s) computeStages(method, field, t, Y[0], h, p, K, Y[0], s, S, Y);
+        fEvals += S - s;
+      } else if (!kept) {
         computeStages(method, field, t, Y[0], h, p, K, Y[0], 0, S, Y);
         fEvals += S;
       } else if (S > s) {
@@ -143,6 +157,7 @@ class AcaPass implements GradientPass {
       if (firstNonFinite(ybar) >= 0) throw nonFiniteAdjoint(ybar, t);
       if (timeTerms) events!.tau += direct - hbar;
       a.set(ybar);
+      growth?.step(t, a);
     }
     while (k >= 0) addRow(a, g, k--, d); // outputs at t0
 
@@ -161,6 +176,27 @@ class AcaPass implements GradientPass {
     CheckpointStore.give(store);
     return stats;
   }
+}
+
+/**
+ * Re-solves the implicit stages of a step whose stage inputs were not kept, with the step's h and
+ * Newton converged to round-off (kappa 1e-10 of the tolerance), so the replayed stages are the
+ * forward ones to the forward's Newton tolerance. Returns the f evaluations used.
+ */
+function implicitReplay(problem: ForwardProblem) {
+  const { field, options } = problem;
+  const counters = { fEvals: 0, newtonIterations: 0, jacobianEvals: 0, luFactorizations: 0 };
+  const stages = new ImplicitStages(field, options.method, fieldDerivatives(field), options.rtol, options.atol, 1e-10, counters, 100);
+  return {
+    solve(t: number, y: Float64Array, h: number, K: readonly Float64Array[], Y: readonly Float64Array[]): number {
+      const before = counters.fEvals;
+      stages.reset();
+      if (!stages.step(t, y, h, options.params, K, Y)) {
+        throw new AcaError('ERR_NEWTON_REPLAY', `ACA: Newton's iteration did not converge when replaying the step at t = ${t} (h = ${h}); keep the stages (gradient.keepStages: true)`);
+      }
+      return counters.fEvals - before;
+    },
+  };
 }
 
 /** The step whose VJPs first made the adjoint non-finite (one add per component per step). */

@@ -3,7 +3,8 @@
  *
  * The forward pass keeps only the outputs. The backward pass integrates the augmented system
  *   dy/dt = f(t, y, p),   da/dt = -a^T df/dy,   dg/dt = -a^T df/dp
- * from the last output time down to t0 with the same method and its own tolerances, starting
+ * from the last output time down to t0 with the same method (an implicit one too: the augmented
+ * field carries a Jacobian, below) and its own tolerances, starting
  * from y(t_K), a = dL/dy(t_K), g = 0, and adding dL/dy(t_k) to a at each output time. Memory is
  * O(d + P); the y(t) it reconstructs backwards is not the forward one, which is the error the
  * seed paper measures. y is not reset to the forward outputs at the output times (torchdiffeq
@@ -17,6 +18,7 @@
  * in result.diagnostics.adjointDrift either way.
  */
 import { AdjointDriftError, InvalidArgumentError, NonFiniteError, NonFiniteGradientError, StepSizeUnderflowError } from '../errors.ts';
+import { fieldDerivatives, type FieldDerivatives } from '../fields/derivatives.ts';
 import type { Field } from '../fields/field.ts';
 import { Integrator } from '../solvers/integrator.ts';
 import { resolveOptions } from '../solvers/options.ts';
@@ -154,18 +156,59 @@ function loosest(v: Float64Array): number {
   return m;
 }
 
-/** The augmented field (y, a, g) -> (f, -a^T df/dy, -a^T df/dp); P parameters as the original. */
+/**
+ * The augmented field (y, a, g) -> (f, -a^T df/dy, -a^T df/dp); P parameters as the original.
+ *
+ * Its Jacobian, for the implicit methods' Newton iteration (solvers/implicit.ts), is
+ *   [[ J,     0,     0 ],
+ *    [ -H_y, -J^T,   0 ],      J = df/dy, Jp = df/dp (fields/derivatives.ts),
+ *    [ -H_p, -Jp^T,  0 ]]      H = d(a^T df/d(y,p))/dy: second derivatives,
+ * with the H blocks by forward differences of the VJP in y (one VJP per column of y): Newton's
+ * chord iteration only needs an approximate Jacobian, and this one needs no second derivatives.
+ * Built on first use, so the explicit methods never pay for it.
+ */
 function augmentedField(field: Field): Field {
   const d = field.dim;
   const P = field.nParams;
+  const D = 2 * d + P;
   const y = new Float64Array(d);
   const a = new Float64Array(d);
   const fy = new Float64Array(d);
   const ay = new Float64Array(d);
   const ap = new Float64Array(P);
+  let work: { derivs: FieldDerivatives; Jy: Float64Array; Jp: Float64Array; ay0: Float64Array; ap0: Float64Array } | undefined;
   return {
-    dim: 2 * d + P,
+    dim: D,
     nParams: P,
+    jacobian(t, z, p, out) {
+      work ??= { derivs: fieldDerivatives(field), Jy: new Float64Array(d * d), Jp: new Float64Array(d * P), ay0: new Float64Array(d), ap0: new Float64Array(P) };
+      const { derivs, Jy, Jp, ay0, ap0 } = work;
+      for (let i = 0; i < d; i++) {
+        y[i] = z[i];
+        a[i] = z[d + i];
+      }
+      derivs.jacobian(t, y, p, Jy, Jp);
+      out.fill(0);
+      for (let i = 0; i < d; i++) {
+        for (let j = 0; j < d; j++) {
+          out[i * D + j] = Jy[i * d + j];
+          out[(d + i) * D + d + j] = -Jy[j * d + i];
+        }
+      }
+      for (let q = 0; q < P; q++) for (let j = 0; j < d; j++) out[(2 * d + q) * D + d + j] = -Jp[j * P + q];
+      ap0.fill(0);
+      field.vjp!(t, y, p, a, ay0, ap0);
+      for (let j = 0; j < d; j++) {
+        const yj = y[j];
+        const delta = Math.sqrt(Number.EPSILON) * Math.max(1, Math.abs(yj));
+        y[j] = yj + delta;
+        ap.fill(0);
+        field.vjp!(t, y, p, a, ay, ap);
+        y[j] = yj;
+        for (let i = 0; i < d; i++) out[(d + i) * D + j] = -(ay[i] - ay0[i]) / delta;
+        for (let q = 0; q < P; q++) out[(2 * d + q) * D + j] = -(ap[q] - ap0[q]) / delta;
+      }
+    },
     f(t, z, p, out) {
       for (let i = 0; i < d; i++) {
         y[i] = z[i];

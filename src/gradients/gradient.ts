@@ -13,7 +13,7 @@
 import { GradientAccuracyError, InvalidArgumentError } from '../errors.ts';
 import type { Field } from '../fields/field.ts';
 import { Integrator } from '../solvers/integrator.ts';
-import { resolveOptions, type ResolvedOptions } from '../solvers/options.ts';
+import { resolveOptions, scaleTolerances, type ResolvedOptions } from '../solvers/options.ts';
 import { attachEvents } from '../solvers/solve.ts';
 import { aca } from './aca.ts';
 import { adjoint } from './adjoint.ts';
@@ -46,7 +46,7 @@ export function gradient(field: Field, y0: ArrayLike<number>, options: GradientO
   const start = Float64Array.from(y0);
   const aca = settings.method === 'aca' ? settings : undefined;
   let factor = aca ? (aca.toleranceFactor ?? DEFAULT_TOLERANCE_FACTOR) : 1;
-  const first = evaluate(field, start, scaleTolerance(opts, factor), options, method, settings, backend);
+  const first = evaluate(field, start, scaleTolerances(opts, factor), options, method, settings, backend);
   if (aca?.accuracy === undefined) return first;
   if (!opts.method.adaptive) {
     // A fixed-step solve has no tolerance to tighten: two evaluations would agree trivially.
@@ -62,7 +62,7 @@ export function gradient(field: Field, y0: ArrayLike<number>, options: GradientO
   let fEvals = first.stats.fEvals;
   for (let refinements = 1; ; refinements++) {
     factor /= 10;
-    const next = evaluate(field, start, scaleTolerance(opts, factor), options, method, settings, backend);
+    const next = evaluate(field, start, scaleTolerances(opts, factor), options, method, settings, backend);
     fEvals += next.stats.fEvals;
     const estimate = relativeDifference(next, previous);
     if (estimate <= requested) {
@@ -77,16 +77,6 @@ export function gradient(field: Field, y0: ArrayLike<number>, options: GradientO
 export const DEFAULT_TOLERANCE_FACTOR = 0.05;
 /** The default of AcaSettings.maxRefinements. */
 export const DEFAULT_MAX_REFINEMENTS = 4;
-/** The tightest rtol a scaled solve gets: below ~100 ulps the error estimate is rounding. */
-const RTOL_FLOOR = 1e-14;
-
-/** The options with rtol and atol multiplied by `factor` (rtol no lower than RTOL_FLOOR). */
-function scaleTolerance(opts: ResolvedOptions, factor: number): ResolvedOptions {
-  if (factor === 1 || !opts.method.adaptive) return opts;
-  const rtol = opts.rtol.map((v) => (v === 0 ? 0 : Math.max(v * factor, Math.min(v, RTOL_FLOOR))));
-  const atol = opts.atol.map((v) => v * factor);
-  return { ...opts, rtol, atol };
-}
 
 /** ||(dy0, dp) - (dy0', dp')|| / ||(dy0, dp)||, both Euclidean. */
 function relativeDifference(a: GradientResult, b: GradientResult): number {

@@ -13,6 +13,7 @@
  * adaptive solve with the default options. Held constant, as documented limits: a user's
  * firstStep, and f's explicit dependence on t along the h path (exact for autonomous fields).
  */
+import { InvalidArgumentError } from '../errors.ts';
 import { stepFactorWithDerivatives } from '../solvers/controller.ts';
 import { Landing, type Integrator, type StepRecord } from '../solvers/integrator.ts';
 import { denseWeights, denseWeightsDerivative } from '../solvers/methods.ts';
@@ -111,6 +112,15 @@ export const naive: GradientMethod<NaiveSettings> = {
   },
   start(problem) {
     const method = problem.options.method;
+    if (method.implicit) {
+      // Its tape would have to differentiate the Newton iterations (and the Jacobian refreshes
+      // and LU reuse decisions) of every attempt: refused rather than half-done.
+      throw new InvalidArgumentError(
+        'gradient.method',
+        'naive',
+        `the naive method does not differentiate through the implicit method ${method.name} (its tape would run through Newton's iterations); use { method: 'aca' }, which differentiates the converged stages exactly`,
+      );
+    }
     const s = method.stages;
     const tape = new Tape(problem.field.dim, method.denseStages);
     return {

@@ -11,9 +11,14 @@
  * instead of one pass per term). Optionally it also accumulates the derivative with respect to h
  * through the stage inputs, sum_j Ybar_j . sum_{l<j} a_jl K_l, which only the naive method needs
  * (ACA holds h fixed).
+ *
+ * Implicit (ESDIRK) tableaus pass an ImplicitStageAdjoint: before its VJP, an implicit stage's
+ * Kbar_j is replaced by (I - h gamma J_j)^{-T} Kbar_j (the implicit function theorem; see
+ * gradients/implicit-step-adjoint.ts), and the rest of the sweep is unchanged.
  */
 import type { Field } from '../fields/field.ts';
 import type { PreparedMethod } from '../solvers/methods.ts';
+import type { ImplicitStageAdjoint } from './implicit-step-adjoint.ts';
 
 export class StepAdjoint {
   /** Kbar_j, seeded by the caller before sweep(). */
@@ -27,7 +32,7 @@ export class StepAdjoint {
   private readonly colVals: Float64Array;
   vjpEvals = 0;
 
-  constructor(readonly method: PreparedMethod, readonly dim: number) {
+  constructor(readonly method: PreparedMethod, readonly dim: number, readonly implicit: ImplicitStageAdjoint | null = null) {
     const sd = method.denseStages;
     const stages = (n: number) => {
       const buffer = new Float64Array(n * dim);
@@ -91,6 +96,7 @@ export class StepAdjoint {
       ybarSet[j] = nonzero ? 1 : 0;
       if (!nonzero) continue;
       const Yb = Ybar[j];
+      if (this.implicit) this.implicit.apply(t + c[j] * h, h, j, Y[j], p, Kb);
       field.vjp!(t + c[j] * h, Y[j], p, Kb, Yb, dp);
       this.vjpEvals++;
       for (let i = 0; i < n; i++) ybar[i] += Yb[i];

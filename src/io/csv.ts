@@ -49,6 +49,8 @@ export interface ParseCsvOptions {
   readonly name?: string;
   /** The series names allowed as columns; any other column is an error. Default: any. */
   readonly columns?: readonly string[];
+  /** The time column's name (default: the column called 't' or 'time'). */
+  readonly time?: string;
 }
 
 export const TIME_COLUMNS = ['t', 'time'] as const;
@@ -66,7 +68,7 @@ export function parseCsv(text: string, options: ParseCsvOptions = {}): DataTable
 
   const header = rows[0];
   const names = splitCells(header.text).map((cell) => cell.trim());
-  const timeIndex = headerProblems(names, options.columns, (message) => {
+  const timeIndex = headerProblems(names, options.columns, options.time, (message) => {
     throw new CsvError(name, [{ line: header.line, message }]);
   });
   const seriesIndices = names.map((_, j) => j).filter((j) => j !== timeIndex);
@@ -142,7 +144,7 @@ export function parseCsv(text: string, options: ParseCsvOptions = {}): DataTable
 }
 
 /** Checks the header; returns the time column's index. `fail` throws. */
-function headerProblems(names: string[], allowed: readonly string[] | undefined, fail: (message: string) => never): number {
+function headerProblems(names: string[], allowed: readonly string[] | undefined, time: string | undefined, fail: (message: string) => never): number {
   names.forEach((n, j) => {
     if (n === '') fail(`column ${j + 1} has no name`);
   });
@@ -151,8 +153,11 @@ function headerProblems(names: string[], allowed: readonly string[] | undefined,
     if (seen.has(n)) fail(`duplicate column '${n}'`);
     seen.add(n);
   }
-  const timeColumns = names.filter((n) => (TIME_COLUMNS as readonly string[]).includes(n));
-  if (timeColumns.length === 0) fail(`no time column (name one column 't' or 'time'); the header is ${names.join(',')}`);
+  if (time !== undefined && !names.includes(time)) {
+    fail(`no time column '${time}' (the time column named by data.time or --time-column)${didYouMean(time, names) || `; the header is ${names.join(',')}`}`);
+  }
+  const timeColumns = time !== undefined ? [time] : names.filter((n) => (TIME_COLUMNS as readonly string[]).includes(n));
+  if (timeColumns.length === 0) fail(`no time column (name one column 't' or 'time', or name yours by data.time in the spec or --time-column); the header is ${names.join(',')}`);
   if (timeColumns.length > 1) fail(`two time columns '${timeColumns[0]}' and '${timeColumns[1]}' (keep one)`);
   const timeIndex = names.indexOf(timeColumns[0]);
   if (allowed) {

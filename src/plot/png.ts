@@ -27,7 +27,9 @@ export function svgToPng(svg: string, width = 1200): Uint8Array | null {
   const resvg = new renderer.Resvg(svg, {
     fitTo: { mode: 'width', value: width },
     background: 'white',
-    font: { loadSystemFonts: true },
+    // The SVGs ask for Helvetica/Arial, then Liberation Sans and DejaVu Sans; resvg's generic
+    // fallback is a serif font, so name a sans-serif one for the families it cannot find.
+    font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans', sansSerifFamily: 'DejaVu Sans' },
   });
   return resvg.render().asPng();
 }

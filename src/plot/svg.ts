@@ -24,6 +24,8 @@ export interface PlotSeries {
   /** Stroke width of a line (default 1.5) and radius of a point (default 2.5). */
   readonly width?: number;
   readonly radius?: number;
+  /** SVG stroke-dasharray of a line (e.g. '6 3'), so that coinciding curves stay distinguishable. */
+  readonly dash?: string;
 }
 
 export interface PlotOptions {
@@ -105,6 +107,9 @@ function renderPanel(options: PlotOptions, x0: number, y0: number, width: number
   let xr = options.xRange ?? dataRange(options.series, 'x', xScale);
   let yr = options.yRange ?? dataRange(options.series, 'y', yScale);
   if (options.equalAspect && xScale === 'linear' && yScale === 'linear') {
+    // A margin of 5% on each side, so that curves and markers at the extremes stay off the frame.
+    if (!options.xRange) xr = widen(xr, 1.1 * (xr[1] - xr[0]) || 1);
+    if (!options.yRange) yr = widen(yr, 1.1 * (yr[1] - yr[0]) || 1);
     // Widen the shorter range so that one unit is as long on both axes.
     const perX = (xr[1] - xr[0]) / (right - left);
     const perY = (yr[1] - yr[0]) / (bottom - top);
@@ -162,7 +167,8 @@ function renderSeries(s: PlotSeries, stroke: string, xAxis: Axis, yAxis: Axis): 
       d += `${pen ? 'L' : 'M'}${f(xAxis.map(s.x[k]))},${f(yAxis.map(s.y[k]))}`;
       pen = true;
     }
-    if (d) parts.push(`<path d="${d}" fill="none" stroke="${escape(stroke)}" stroke-width="${s.width ?? 1.5}"/>`);
+    const dash = s.dash ? ` stroke-dasharray="${escape(s.dash)}"` : '';
+    if (d) parts.push(`<path d="${d}" fill="none" stroke="${escape(stroke)}" stroke-width="${s.width ?? 1.5}"${dash}/>`);
   }
   if (style !== 'line') {
     const r = s.radius ?? 2.5;
@@ -184,7 +190,10 @@ function legend(series: readonly PlotSeries[], right: number, top: number): stri
     const cy = y + 11 + k * rowHeight;
     const c = escape(color(s, k));
     if ((s.style ?? 'line') === 'points') parts.push(`<circle cx="${f(x + 11)}" cy="${f(cy)}" r="3" fill="${c}"/>`);
-    else parts.push(`<line x1="${f(x + 4)}" y1="${f(cy)}" x2="${f(x + 18)}" y2="${f(cy)}" stroke="${c}" stroke-width="2"/>`);
+    else {
+      const dash = s.dash ? ` stroke-dasharray="${escape(s.dash)}"` : '';
+      parts.push(`<line x1="${f(x + 4)}" y1="${f(cy)}" x2="${f(x + 18)}" y2="${f(cy)}" stroke="${c}" stroke-width="2"${dash}/>`);
+    }
     parts.push(text(x + 22, cy + 4, s.name, { anchor: 'start', size: 11 }));
   });
   return parts.join('\n');
@@ -281,7 +290,7 @@ function text(x: number, y: number, content: string, style: TextStyle): string {
 
 function svgDocument(width: number, height: number, body: string): string {
   return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${f(width)}" height="${f(height)}" viewBox="0 0 ${f(width)} ${f(height)}" font-family="Helvetica, Arial, sans-serif">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${f(width)}" height="${f(height)}" viewBox="0 0 ${f(width)} ${f(height)}" font-family="Helvetica, Arial, 'Liberation Sans', 'DejaVu Sans', sans-serif">`,
     body,
     '</svg>',
     '',

@@ -8,14 +8,17 @@ import {
   MaxStepsExceededError,
   NonFiniteError,
   StepSizeUnderflowError,
+  StiffnessDetectedError,
 } from '../errors.ts';
 import type { Field } from '../fields/field.ts';
 import { initialStepSize, stepFactor } from './controller.ts';
-import { denseWeights, type PreparedMethod } from './methods.ts';
+import { ImplicitStages, newtonJacobian, type ImplicitCounters } from './implicit.ts';
+import { denseWeights, IMPLICIT_METHOD_NAMES, type PreparedMethod } from './methods.ts';
 import type { EventLocator } from './events.ts';
 import type { ResolvedOptions } from './options.ts';
 import type { StepRecorder } from './solution.ts';
 import type { SolveStats } from './stats.ts';
+import { StiffnessDetector, STIFF_STEPS } from './stiffness.ts';
 import { combine, computeStages, stageInput, weightedSumNorm } from './stepper.ts';
 
 export type { SolveStats } from './stats.ts';
@@ -71,7 +74,11 @@ export class Integrator implements StepRecord {
   readonly opts: ResolvedOptions;
   readonly method: PreparedMethod;
   readonly dim: number;
-  readonly stats: SolveStats = { accepted: 0, rejected: 0, fEvals: 0 };
+  readonly stats: SolveStats;
+  /** The stepping seam of implicit methods: their stage solve (solvers/implicit.ts), else null. */
+  readonly implicitStages: ImplicitStages | null;
+  /** Hairer's stiffness test for the explicit methods that allow it (solvers/stiffness.ts). */
+  readonly stiffness: StiffnessDetector | null;
 
   /** Current state and the step's candidate. */
   y: Float64Array;
@@ -162,6 +169,16 @@ export class Integrator implements StepRecord {
     this.denseW = new Float64Array(buffer, (5 + sd) * vector, sd);
     this.stageInputs = keepStageInputs ? Array.from({ length: sd }, () => new Float64Array(d)) : null;
     this.fsalInputIsSolution = lastRowIsB(this.method);
+    if (this.method.implicit) {
+      const counters: ImplicitCounters & SolveStats = { accepted: 0, rejected: 0, fEvals: 0, newtonIterations: 0, jacobianEvals: 0, luFactorizations: 0 };
+      this.stats = counters;
+      this.implicitStages = new ImplicitStages(field, this.method, newtonJacobian(field, counters), opts.rtol, opts.atol, opts.newtonTol, counters);
+    } else {
+      this.stats = { accepted: 0, rejected: 0, fEvals: 0 };
+      this.implicitStages = null;
+    }
+    this.stiffness =
+      opts.stiffnessCheck && this.fsalInputIsSolution && StiffnessDetector.applies(this.method) ? new StiffnessDetector(this.method) : null;
     this.uniformTolerance = isUniform(opts.rtol) && isUniform(opts.atol);
     const nOut = opts.times.length;
     this.outputs = new Float64Array(nOut * d);
@@ -178,6 +195,8 @@ export class Integrator implements StepRecord {
     const tEnd = opts.t1;
     this.y.set(y0 as ArrayLike<number>);
     this.t = opts.t0;
+    this.implicitStages?.reset();
+    this.stiffness?.reset();
     this.nextOutput = 0;
     this.nonFiniteTrial = null;
     this.stopped = false;
@@ -230,19 +249,29 @@ export class Integrator implements StepRecord {
         throw this.underflow(hs, 4 * Number.EPSILON * Math.abs(this.t));
       }
 
-      if (this.fsalInputIsSolution) {
+      let newtonFailed = false;
+      if (this.implicitStages) {
+        // Implicit stages (the seam): Newton's f evaluations are counted by the stage solver.
+        if (this.implicitStages.step(this.t, this.y, hs, p, K, this.stageInputs)) combine(method.b, s, this.y, hs, K, this.yNew);
+        else newtonFailed = true;
+      } else if (this.fsalInputIsSolution) {
         // The last stage's input is y_new itself: build it in place instead of twice.
         computeStages(method, field, this.t, this.y, hs, p, K, this.stageState, 1, s - 1, this.stageInputs ?? undefined);
         stageInput(method, s - 1, this.y, hs, K, this.yNew);
         field.f(this.t + method.c[s - 1] * hs, this.yNew, p, K[s - 1]);
+        stats.fEvals += s - 1;
       } else {
         computeStages(method, field, this.t, this.y, hs, p, K, this.stageState, 1, s, this.stageInputs ?? undefined);
         combine(method.b, s, this.y, hs, K, this.yNew);
+        stats.fEvals += s - 1;
       }
-      stats.fEvals += s - 1;
       this.denseStageValid = method.fsal;
 
-      if (method.adaptive) {
+      if (newtonFailed) {
+        // Rejected like a non-finite trial: the step shrinks by factorMin.
+        this.err = NaN;
+        this.accepted = false;
+      } else if (method.adaptive) {
         this.err = this.estimateError(hs);
         this.accepted = this.err <= 1; // NaN (a non-finite trial) is a rejection
       } else {
@@ -263,6 +292,12 @@ export class Integrator implements StepRecord {
         if (acceptedHook) {
           if (this.stageInputs && this.fsalInputIsSolution) this.stageInputs[s - 1].set(this.yNew);
           acceptedHook.call(observer, this);
+        }
+        if (this.stiffness) {
+          const Yprev = this.stageInputs ? this.stageInputs[s - 2] : this.stageState;
+          if (this.stiffness.accepted(hs, K[s - 1], K[s - 2], this.yNew, Yprev)) {
+            throw new StiffnessDetectedError(tNew, method.name, this.stiffness.hLambda, STIFF_STEPS, IMPLICIT_METHOD_NAMES);
+          }
         }
         if (this.recorder) this.recorder.record(this, tEndStep, cut ? events.cutState : this.yNew);
         stats.accepted++;

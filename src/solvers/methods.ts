@@ -9,6 +9,7 @@ import { bosh3, heunEuler } from './tableaus/embedded.ts';
 import { dopri5 } from './tableaus/dopri5.ts';
 import { tsit5 } from './tableaus/tsit5.ts';
 import { dopri8 } from './tableaus/dopri8.ts';
+import { kvaerno3, kvaerno5 } from './tableaus/kvaerno.ts';
 
 export const TABLEAUS: Readonly<Record<string, Tableau>> = {
   euler,
@@ -19,7 +20,12 @@ export const TABLEAUS: Readonly<Record<string, Tableau>> = {
   dopri5,
   tsit5,
   dopri8,
+  kvaerno3,
+  kvaerno5,
 };
+
+/** The implicit (ESDIRK) methods, for messages that advise them (a stiff problem). */
+export const IMPLICIT_METHOD_NAMES = Object.keys(TABLEAUS).filter((name) => TABLEAUS[name].gamma !== undefined);
 
 export type MethodName = keyof typeof TABLEAUS;
 export const METHOD_NAMES = Object.keys(TABLEAUS);
@@ -67,6 +73,16 @@ export interface PreparedMethod {
   readonly denseDegree: number;
   /** True when the dense output uses the extra stage (non-FSAL Hermite). */
   readonly denseNeedsExtraStage: boolean;
+  /** ESDIRK: stages 1..s-1 are implicit with the diagonal gamma (solvers/implicit.ts). */
+  readonly implicit: boolean;
+  /** The diagonal a_jj, length denseStages (0 for explicit stages, the dense stage included). */
+  readonly diagonal: Float64Array;
+  /**
+   * Explicit methods: the stability boundary on the negative real axis, the largest r with
+   * |R(-x)| <= 1 on [0, r] (R the stability function), for the stiffness test of
+   * solvers/stiffness.ts. NaN for implicit methods.
+   */
+  readonly stabilityBoundary: number;
 }
 
 const prepared = new Map<string, PreparedMethod>();
@@ -126,6 +142,9 @@ function prepare(tab: Tableau): PreparedMethod {
     dense[f1 * degree + 1] += -1;
     dense[f1 * degree + 2] += 1;
   }
+  if (tab.gamma !== undefined) checkImplicitTableau(tab);
+  const diagonal = new Float64Array(sd);
+  if (tab.gamma !== undefined) for (let j = 1; j < s; j++) diagonal[j] = tab.gamma;
   const q = tab.errorOrder ?? tab.order - 1;
   const e = tab.e ? Float64Array.from({ length: sd }, (_, j) => (j < s ? tab.e![j] : 0)) : null;
   const e3 = tab.e3 ? Float64Array.from({ length: sd }, (_, j) => (j < s ? tab.e3![j] : 0)) : null;
@@ -155,7 +174,72 @@ function prepare(tab: Tableau): PreparedMethod {
     dense,
     denseDegree: degree,
     denseNeedsExtraStage: needsExtra,
+    implicit: tab.gamma !== undefined,
+    diagonal,
+    stabilityBoundary: tab.gamma === undefined ? realStabilityBoundary(tab) : NaN,
   };
+}
+
+/**
+ * An ESDIRK tableau checks its own consistency: c_j = sum_l a_jl + gamma (row sums, with the
+ * diagonal), stiff accuracy (b = the last row with its gamma; the step's end is the last stage,
+ * which the implicit stage solver and the adjoint rely on), and the quadrature order conditions
+ * b . c^(k-1) = 1/k for k <= order, and (b - e) . c^(k-1) = 1/k for k <= errorOrder (Hairer and
+ * Wanner, Solving ODEs II, sec. IV.5). A violation is a typing error in the coefficients.
+ */
+function checkImplicitTableau(tab: Tableau): void {
+  const s = tab.stages;
+  const g = tab.gamma!;
+  const fail = (what: string) => {
+    throw new Error(`internal error: implicit tableau ${tab.name}: ${what}`);
+  };
+  if (!(g > 0) || tab.c[0] !== 0 || tab.fsal || tab.e === undefined) fail('needs gamma > 0, c_0 = 0, no FSAL and an error estimate');
+  for (let j = 1; j < s; j++) {
+    const sum = tab.a[j].reduce((acc, v) => acc + v, 0) + g;
+    if (Math.abs(sum - tab.c[j]) > 1e-14 * Math.max(1, Math.abs(tab.c[j]))) fail(`row ${j} sums to ${sum}, c_${j} = ${tab.c[j]}`);
+  }
+  for (let l = 0; l < s; l++) {
+    const last = l < s - 1 ? tab.a[s - 1][l] : g;
+    if (tab.b[l] !== last) fail(`not stiffly accurate: b_${l} = ${tab.b[l]} but a_${s - 1},${l} = ${last}`);
+  }
+  const quadrature = (w: readonly number[], order: number, label: string) => {
+    for (let k = 1; k <= order; k++) {
+      const sum = w.reduce((acc, wj, j) => acc + wj * Math.pow(tab.c[j], k - 1), 0);
+      if (Math.abs(sum - 1 / k) > 1e-13) fail(`${label}: sum w c^${k - 1} = ${sum}, not 1/${k}`);
+    }
+  };
+  quadrature(tab.b, tab.order, 'b');
+  quadrature(tab.b.map((bj, j) => bj - tab.e![j]), tab.errorOrder ?? tab.order - 1, 'embedded weights');
+}
+
+/**
+ * The real stability interval of an explicit method: R(z) = 1 + z b^T (I - z A)^{-1} 1 (Hairer and
+ * Wanner, Solving ODEs II, sec. IV.2), evaluated by the stage recursion, scanned along z = -x in
+ * steps of 0.001 until |R| > 1, then refined by bisection.
+ */
+function realStabilityBoundary(tab: Tableau): number {
+  const s = tab.stages;
+  const g = new Float64Array(s);
+  const R = (z: number) => {
+    for (let j = 0; j < s; j++) {
+      let acc = 1;
+      for (let l = 0; l < j; l++) acc += z * (tab.a[j][l] ?? 0) * g[l];
+      g[j] = acc;
+    }
+    let r = 1;
+    for (let j = 0; j < s; j++) r += z * tab.b[j] * g[j];
+    return Math.abs(r);
+  };
+  let x = 0;
+  while (x < 100 && R(-(x + 0.001)) <= 1 + 1e-12) x += 0.001;
+  let lo = x;
+  let hi = x + 0.001;
+  for (let k = 0; k < 40; k++) {
+    const mid = 0.5 * (lo + hi);
+    if (R(-mid) <= 1 + 1e-12) lo = mid;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function nonzeros(w: Float64Array | null): { col: Int32Array; val: Float64Array } {

@@ -6,6 +6,7 @@ import { InvalidArgumentError } from '../errors.ts';
 import type { Field } from '../fields/field.ts';
 import type { EventSpec } from './events.ts';
 import { DEFAULT_CONTROLLER, type ControllerOptions } from './controller.ts';
+import { defaultNewtonTolerance } from './implicit.ts';
 import { getMethod, type PreparedMethod } from './methods.ts';
 import { closestName } from '../fields/expression/suggest.ts';
 import { MAX_OUTPUT_VALUES, MAX_TIMES } from '../limits.ts';
@@ -64,6 +65,16 @@ export interface SolveOptions {
    */
   readonly landOnOutputs?: boolean;
   /**
+   * Stop with StiffnessDetectedError (ERR_STIFF) when an explicit method's steps are held on its
+   * stability boundary (solvers/stiffness.ts). Default true.
+   */
+  readonly stiffnessCheck?: boolean;
+  /**
+   * Implicit methods: the Newton iteration's stopping tolerance, as a fraction of the error
+   * tolerance (solvers/implicit.ts). Default max(10 eps / rtol, min(0.03, sqrt(rtol))).
+   */
+  readonly newtonTol?: number;
+  /**
    * 'auto' (default): the generated WebAssembly solver when the field has a WebAssembly form and
    * the method is dopri5 or tsit5, else TypeScript; 'js' or 'wasm' to insist (src/wasm/backend.ts).
    */
@@ -86,6 +97,8 @@ export interface ResolvedOptions {
   readonly maxStep: number;
   readonly controller: ControllerOptions;
   readonly landOnOutputs: boolean;
+  readonly stiffnessCheck: boolean;
+  readonly newtonTol: number;
 }
 
 export function resolveOptions(field: Field, y0: ArrayLike<number>, opts: SolveOptions): ResolvedOptions {
@@ -168,6 +181,9 @@ export function resolveOptions(field: Field, y0: ArrayLike<number>, opts: SolveO
   }
   const minStep = opts.minStep ?? 0;
   if (!(minStep >= 0) || !Number.isFinite(minStep)) throw new InvalidArgumentError('minStep', minStep, 'a finite number >= 0');
+  const stiffnessCheck = opts.stiffnessCheck ?? true;
+  if (typeof stiffnessCheck !== 'boolean') throw new InvalidArgumentError('stiffnessCheck', stiffnessCheck, 'true or false');
+  const newtonTol = opts.newtonTol === undefined ? defaultNewtonTolerance(rtol) : positive('newtonTol', opts.newtonTol);
   const maxStep = opts.maxStep ?? Infinity;
   if (!(maxStep > minStep)) throw new InvalidArgumentError('maxStep', maxStep, `a number > minStep (${minStep})`);
 
@@ -187,6 +203,8 @@ export function resolveOptions(field: Field, y0: ArrayLike<number>, opts: SolveO
     maxStep,
     controller: resolveController(opts.controller),
     landOnOutputs: opts.landOnOutputs ?? (method.adaptive && !method.tableau.dense && method.order > 4),
+    stiffnessCheck,
+    newtonTol,
   };
 }
 
@@ -248,4 +266,19 @@ function tolerance(name: string, v: Tolerance, d: number, min: number, allowed: 
     if (!(arr[i] >= min)) throw new InvalidArgumentError(`${name}[${i}]`, arr[i], allowed);
   }
   return arr;
+}
+
+/** The tightest rtol a scaled solve gets: below ~100 ulps the error estimate is rounding. */
+const RTOL_FLOOR = 1e-14;
+
+/**
+ * The options with rtol and atol multiplied by `factor` (rtol no lower than RTOL_FLOOR): ACA's
+ * forward pass at toleranceFactor x the user's tolerances (gradients/gradient.ts), and the forward
+ * sensitivities of a least-squares fit on the same steps (gradients/sensitivities.ts).
+ */
+export function scaleTolerances(opts: ResolvedOptions, factor: number): ResolvedOptions {
+  if (factor === 1 || !opts.method.adaptive) return opts;
+  const rtol = opts.rtol.map((v) => (v === 0 ? 0 : Math.max(v * factor, Math.min(v, RTOL_FLOOR))));
+  const atol = opts.atol.map((v) => v * factor);
+  return { ...opts, rtol, atol };
 }

@@ -1,5 +1,5 @@
 /**
- * An explicit Runge-Kutta method as plain data (a Butcher tableau). One generic stepper
+ * A Runge-Kutta method as plain data (a Butcher tableau): explicit, or ESDIRK with `gamma`. One generic stepper
  * (solvers/stepper.ts) runs every tableau; adding a method is adding a file in tableaus/.
  *
  *   K_j = f(t + c_j h, y + h sum_{l<j} a_jl K_l),   y_new = y + h sum_j b_j K_j
@@ -36,6 +36,12 @@ export interface Tableau {
   readonly dense?: readonly (readonly number[])[];
   /** Order of the dense output (for tests and documentation). */
   readonly denseOrder?: number;
+  /**
+   * The diagonal of an ESDIRK method (implicit stages, solvers/implicit.ts): a_jj = gamma for
+   * j >= 1 and a_00 = 0 (an explicit first stage). Absent for explicit methods. The stages then
+   * solve Y_j = y + h sum_{l<j} a_jl K_l + h gamma K_j with K_j = f(t + c_j h, Y_j).
+   */
+  readonly gamma?: number;
   /** Short citation of where the coefficients come from. */
   readonly source: string;
 }

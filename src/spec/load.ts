@@ -31,6 +31,8 @@ export interface LoadedProblem {
 export interface LoadOptions {
   /** A data file in place of the spec's `data` (relative to the working directory). */
   readonly data?: string;
+  /** The data's time column (default: the spec's data.time, else 't' or 'time'). */
+  readonly time?: string;
   /** Do not read the spec's own `data` file (`aca solve`). */
   readonly ignoreSpecData?: boolean;
 }
@@ -38,14 +40,15 @@ export interface LoadOptions {
 /** Reads a spec file and its data (`options.data`, else the spec's `data`) into a Problem. */
 export async function loadProblem(file: string, options: LoadOptions = {}): Promise<LoadedProblem> {
   const spec = await loadSpec(file);
+  const specData = typeof spec.data === 'string' ? { file: spec.data, time: undefined } : spec.data;
   const dataFile =
-    options.data ?? (spec.data !== undefined && !options.ignoreSpecData ? resolve(dirname(file), spec.data) : undefined);
+    options.data ?? (specData !== undefined && !options.ignoreSpecData ? resolve(dirname(file), specData.file) : undefined);
   // The model first: its errors come before the data's, and it names the columns data may have.
   const model = inFile(file, () => resolveModel(spec));
   let data: DataTable | undefined;
   if (dataFile !== undefined) {
     const columns = [...model.stateNames, ...Object.keys(spec.observations ?? {})];
-    data = parseCsv(await readText(dataFile, 'data'), { name: options.data ?? spec.data, columns });
+    data = parseCsv(await readText(dataFile, 'data'), { name: options.data ?? specData?.file, columns, time: options.time ?? specData?.time });
   }
   const problem = inFile(file, () => buildProblem(spec, data, model));
   // Without a `name`, the problem is called after its file.

@@ -45,7 +45,7 @@ export interface Series {
 /** Solver options without the per-call parts (times, params, t0). */
 export type SolverSettings = Omit<SolveOptions, 'times' | 'params' | 't0' | 't1'>;
 
-export type OptimizerSettings = Required<Omit<OptimizerSpec, 'lr'>> & { readonly lr: number };
+export type OptimizerSettings = Required<Omit<OptimizerSpec, 'lr' | 'lossTolerance'>> & { readonly lr: number };
 
 export interface Problem {
   readonly name: string;
@@ -150,7 +150,8 @@ export function buildProblem(spec: Spec, data?: DataTable, resolved?: ResolvedMo
     times: times ?? data?.times,
     solver,
     gradient: spec.gradient ?? DEFAULT_GRADIENT,
-    optimizer: optimizerSettings(spec.optimizer),
+    // Least squares needs residuals: data, and no loss on event times besides.
+    optimizer: optimizerSettings(spec.optimizer, data !== undefined && eventLossOf(spec, events) === undefined),
     data,
     series,
     loss: data ? seriesLoss(field.dim, series, data, spec.loss?.reduction ?? 'sum') : undefined,
@@ -303,7 +304,7 @@ export function observeSeries(problem: Problem, outputs: Float64Array, times: Ar
 }
 
 export const DEFAULT_OPTIMIZER: OptimizerSettings = {
-  method: 'lbfgs',
+  method: 'lm',
   iterations: 100,
   lr: 0.01,
   beta1: 0.9,
@@ -311,16 +312,26 @@ export const DEFAULT_OPTIMIZER: OptimizerSettings = {
   eps: 1e-8,
   lrDecay: 1,
   memory: 10,
-  gradientTolerance: 1e-8,
-  lossTolerance: 1e-12,
+  ftol: 1e-8,
+  xtol: 1e-8,
+  gtol: 1e-8,
+  scaling: 'jacobian',
+  factor: 0.1,
+  gradientTolerance: 0,
   checkpointEvery: 10,
 };
 
-function optimizerSettings(spec: OptimizerSpec | undefined): OptimizerSettings {
-  const method = spec?.method ?? DEFAULT_OPTIMIZER.method;
-  // L-BFGS's lr is its first trial step length; Adam's is its learning rate.
-  const lr = spec?.lr ?? (method === 'lbfgs' ? 1 : DEFAULT_OPTIMIZER.lr);
-  return { ...DEFAULT_OPTIMIZER, ...stripUndefined(spec ?? {}), method, lr };
+function optimizerSettings(spec: OptimizerSpec | undefined, residuals: boolean): OptimizerSettings {
+  // LM by default where the loss is a sum of squared residuals; else L-BFGS.
+  const method = spec?.method ?? (residuals ? DEFAULT_OPTIMIZER.method : 'lbfgs');
+  // L-BFGS's lr is its first trial step length; Adam's is its learning rate. In scaled
+  // coordinates (fit.ts, only with residuals) a unit step changes the residuals by their own
+  // size: L-BFGS's first step is a tenth of that, as LM's first trust radius (least-squares.ts).
+  const scaling = spec?.scaling ?? DEFAULT_OPTIMIZER.scaling;
+  const lr = spec?.lr ?? (method === 'lbfgs' ? (scaling === 'none' || !residuals ? 1 : 0.1) : DEFAULT_OPTIMIZER.lr);
+  const { lossTolerance, ...rest } = stripUndefined(spec ?? {});
+  const ftol = spec?.ftol ?? lossTolerance ?? DEFAULT_OPTIMIZER.ftol;
+  return { ...DEFAULT_OPTIMIZER, ...rest, method, lr, ftol };
 }
 
 function outputTimes(spec: Spec, issues: SpecIssue[]): Float64Array | undefined {
@@ -378,6 +389,8 @@ function solverSettings(spec: Spec, dim: number, issues: SpecIssue[]): SolverSet
     firstStep: solver.firstStep,
     maxStep: solver.maxStep,
     controller: solver.controller,
+    stiffnessCheck: solver.stiffnessCheck,
+    newtonTol: solver.newtonTol,
     eventSamples: solver.eventSamples,
     backend: solver.backend,
   });

@@ -311,6 +311,8 @@ const SolverSchema = strict({
   firstStep: z.number().positive().optional(),
   maxStep: z.number().positive().optional(),
   controller: z.enum(['integral', 'pi']).optional(),
+  stiffnessCheck: z.boolean().optional(),
+  newtonTol: z.number().positive().optional(),
   /** Points per step at which events are sampled for sign changes (default 4; docs/events.md). */
   eventSamples: z.number().int().min(1).optional(),
   /** 'auto' (default), 'js' or 'wasm': the solver's back end (src/wasm/, docs/wasm.md). */
@@ -357,12 +359,15 @@ const LossSchema = strict({
 });
 export type LossSpec = z.output<typeof LossSchema>;
 
-export const OPTIMIZERS = ['adam', 'lbfgs'] as const;
+export const OPTIMIZERS = ['lm', 'lbfgs', 'adam'] as const;
 
+/** Every key is documented in docs/cli.md ("Optimizer options"); defaults in spec/problem.ts DEFAULT_OPTIMIZER. */
 const OptimizerSchema = strict({
+  /** 'lm' (Levenberg-Marquardt on the residuals; default), 'lbfgs' or 'adam' (on the loss and its gradient). */
   method: z.enum(OPTIMIZERS).optional(),
+  /** Iteration limit (default 100; an iteration limit is never convergence). */
   iterations: z.number().int().min(1).optional(),
-  /** Adam's learning rate (default 0.01); L-BFGS's first trial step (default 1). */
+  /** Adam's learning rate (default 0.01); L-BFGS's first trial step (default 1); both in scaled coordinates. */
   lr: z.number().positive().optional(),
   beta1: z.number().min(0).lt(1).optional(),
   beta2: z.number().min(0).lt(1).optional(),
@@ -371,10 +376,20 @@ const OptimizerSchema = strict({
   lrDecay: z.number().positive().max(1).optional(),
   /** L-BFGS history length (default 10). */
   memory: z.number().int().min(1).optional(),
-  /** Stop when the gradient's max-norm (in fitted coordinates) falls below this (default 1e-8). */
+  /** Relative change of the loss below which the fit stops (default 1e-8, as scipy's least_squares). */
+  ftol: z.number().min(0).lt(1).optional(),
+  /** Relative step below which the fit stops (default 1e-8). */
+  xtol: z.number().min(0).lt(1).optional(),
+  /** Relative gradient below which the fit stops (LM: the cosine of r with J's columns; default 1e-8). */
+  gtol: z.number().min(0).lt(1).optional(),
+  /** LM's first trust radius as a multiple of the scaled size of the start (MINPACK's factor; default 0.1). */
+  factor: z.number().positive().optional(),
+  /** 'jacobian' (default): L-BFGS and Adam work in coordinates scaled by the residual Jacobian's column norms; 'none'. */
+  scaling: z.enum(['jacobian', 'none']).optional(),
+  /** Stop when the gradient's max-norm (fitted coordinates, absolute) falls below this (default 0: off). */
   gradientTolerance: z.number().min(0).optional(),
-  /** Stop when the loss changes by less than this relative amount in an iteration (L-BFGS; default 1e-12). */
-  lossTolerance: z.number().min(0).optional(),
+  /** Former name of ftol (kept for old specs). */
+  lossTolerance: z.number().min(0).lt(1).optional(),
   /** Write the fit's checkpoint every this many iterations (default 10). */
   checkpointEvery: z.number().int().min(1).optional(),
 });
@@ -485,8 +500,11 @@ export const SpecSchema = strict({
   t0: finite.optional(),
   /** Output times (`aca solve`); a data file's times take their place for grad and fit. */
   times: TimesSchema.optional(),
-  /** A CSV data file, relative to the spec file (the command line's --data overrides it). */
-  data: z.string().min(1).optional(),
+  /**
+   * A CSV data file, relative to the spec file (the command line's --data overrides it), or
+   * { file, time }: the file and the name of its time column (default 't' or 'time').
+   */
+  data: z.union([z.string().min(1), strict({ file: z.string().min(1), time: z.string().min(1).optional() })]).optional(),
   /** Named functions of the state that data columns may observe: `{ total: x + y }`. */
   observations: z.record(z.string(), z.string()).optional(),
   /** Events: `{ hit: { when: y, direction: down, terminal: true, reset: { v: -e*v } } }`. */

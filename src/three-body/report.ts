@@ -58,32 +58,79 @@ export function formatBytes(bytes: number): string {
 }
 
 /**
- * Orbits on the x-y plane: the truth (lines) and each method's prediction (dashed look through
- * points), one panel per method.
+ * Two panels: the orbits on the x-y plane (the truth wide and pale, each method's fit dashed, one
+ * dash pattern per method, each body's start marked), and |position error| (over all bodies)
+ * against t on a log axis, with the end of the training data marked when `trainEnd` is given.
+ * One orbit panel for all methods: their fits coincide to the eye, their errors do not.
  */
-export function orbitPlot(bodies: number, truth: Observations, predictions: { name: string; positions: Float64Array }[], title: string): string {
+export function orbitPlot(
+  bodies: number,
+  truth: Observations,
+  predictions: { name: string; positions: Float64Array }[],
+  title: string,
+  trainEnd?: number,
+): string {
   const n = 3 * bodies;
-  const column = (data: Float64Array, i: number) => Float64Array.from({ length: truth.times.length }, (_, k) => data[k * n + i]);
-  const panels: PlotOptions[] = predictions.map((pred) => ({
-    title: pred.name,
-    xLabel: 'x',
-    yLabel: 'y',
-    equalAspect: true,
-    series: Array.from({ length: bodies }, (_, b) => [
-      { name: `body ${b + 1} true`, x: column(truth.positions, 3 * b), y: column(truth.positions, 3 * b + 1), style: 'line' as const, width: 3, color: ['#9ecae1', '#fcae91', '#a1d99b'][b % 3] },
-      { name: `body ${b + 1} fit`, x: column(pred.positions, 3 * b), y: column(pred.positions, 3 * b + 1), style: 'line' as const, width: 1, color: ['#08519c', '#a50f15', '#006d2c'][b % 3] },
-    ]).flat(),
+  const K = truth.times.length;
+  const column = (data: Float64Array, i: number) => Float64Array.from({ length: K }, (_, k) => data[k * n + i]);
+  const pale = ['#9ecae1', '#fcae91', '#a1d99b'];
+  const dark = ['#08519c', '#a50f15', '#006d2c'];
+  const orbitSeries = Array.from({ length: bodies }, (_, b) => {
+    const x = column(truth.positions, 3 * b);
+    const y = column(truth.positions, 3 * b + 1);
+    const first = x.findIndex((v, k) => Number.isFinite(v) && Number.isFinite(y[k]));
+    return [
+      { name: `body ${b + 1} observed`, x, y, style: 'line' as const, width: 4, color: pale[b % 3] },
+      ...predictions.map((pred, m) => ({
+        name: `body ${b + 1} ${pred.name}`,
+        x: column(pred.positions, 3 * b),
+        y: column(pred.positions, 3 * b + 1),
+        style: 'line' as const,
+        width: 1.5,
+        color: dark[b % 3],
+        dash: DASHES[(m + 1) % DASHES.length],
+      })),
+      ...(first >= 0 ? [{ name: `body ${b + 1} start`, x: [x[first]], y: [y[first]], style: 'points' as const, radius: 5, color: dark[b % 3] }] : []),
+    ];
+  }).flat();
+  const errorSeries = predictions.map((pred, m) => ({
+    name: pred.name,
+    x: truth.times,
+    y: Float64Array.from({ length: K }, (_, k) => {
+      let s = 0;
+      for (let i = 0; i < n; i++) {
+        const e = pred.positions[k * n + i] - truth.positions[k * n + i];
+        if (Number.isFinite(e)) s += e * e;
+      }
+      return Math.sqrt(s);
+    }),
+    style: 'line' as const,
+    width: 2,
+    dash: DASHES[m % DASHES.length],
   }));
-  return panelGrid({ panels, title, columns: Math.min(3, panels.length), panelWidth: 420, panelHeight: 380 });
+  const finite = errorSeries.flatMap((s) => Array.from(s.y).filter((v) => v > 0 && Number.isFinite(v)));
+  const lo = finite.length ? Math.min(...finite) : 1e-12;
+  const hi = finite.length ? Math.max(...finite) : 1;
+  if (trainEnd !== undefined) {
+    errorSeries.push({ name: 'end of training data', x: Float64Array.of(trainEnd, trainEnd), y: Float64Array.of(lo, hi), style: 'line' as const, width: 1, dash: '3 3', color: '#555' } as (typeof errorSeries)[number]);
+  }
+  const panels: PlotOptions[] = [
+    { title: 'orbits (x-y plane)', xLabel: 'x', yLabel: 'y', equalAspect: true, legend: false, series: orbitSeries },
+    { title: '|position error| (all bodies)', xLabel: 't', yLabel: '|r_fit - r_observed|', yScale: 'log', series: errorSeries },
+  ];
+  return panelGrid({ panels, title, columns: 2, panelWidth: 520, panelHeight: 440 });
 }
 
 /** Training loss against epoch for each method (log scale). */
+const DASHES = ['', '8 4', '2 3', '10 3 2 3'];
+
 export function lossPlot(curves: { name: string; losses: readonly number[] }[], title: string): string {
   return linePlot({
     title,
     xLabel: 'epoch',
     yLabel: 'training loss',
     yScale: 'log',
-    series: curves.map((c) => ({ name: c.name, x: c.losses.map((_, i) => i + 1), y: c.losses, style: 'line' as const })),
+    // Distinct dashes: the methods' curves often coincide (ACA and naive agree to round-off).
+    series: curves.map((c, k) => ({ name: c.name, x: c.losses.map((_, i) => i + 1), y: c.losses, style: 'line' as const, dash: DASHES[k % DASHES.length], width: 2 })),
   });
 }

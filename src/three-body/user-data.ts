@@ -22,7 +22,7 @@ export function positionColumns(bodies: number): string[] {
   return Array.from({ length: bodies }, (_, b) => ['x', 'y', 'z'].map((a) => `${a}${b + 1}`)).flat();
 }
 
-export async function readObservations(file: string, bodies: number): Promise<Observations> {
+export async function readObservations(file: string, bodies: number, time?: string): Promise<Observations> {
   let text: string;
   try {
     text = await readTextFile(file, MAX_DATA_BYTES);
@@ -30,7 +30,7 @@ export async function readObservations(file: string, bodies: number): Promise<Ob
     throw new CsvError(file, [{ line: 0, message: `cannot read: ${(error as Error).message}` }]);
   }
   const columns = positionColumns(bodies);
-  const table = parseCsv(text, { name: file, columns });
+  const table = parseCsv(text, { name: file, columns, time });
   if (table.times.length === 0) throw new CsvError(file, [{ line: 0, message: 'no observation rows' }]);
   const n = 3 * bodies;
   const positions = new Float64Array(table.times.length * n).fill(NaN);

@@ -59,6 +59,14 @@ export function chooseBackend(field: Field, options: ResolvedOptions, requested:
   if (!BACKENDS.includes(want)) throw new InvalidArgumentError('backend', requested, "'auto', 'js' or 'wasm'");
   if (want === 'js') return { backend: 'js', reason: "backend: 'js' was asked for" };
   const why = wasmUnsupported(field, options.method, needVjp);
+  if (why === null && want === 'auto' && options.stiffnessCheck && field.wasm?.mayBeStiff !== false) {
+    // A stiff problem must stop with StiffnessDetectedError (and ACA's adjoint-growth check), not
+    // crawl or return a gradient of an unstable map: those checks live in the TypeScript loop.
+    return {
+      backend: 'js',
+      reason: "this field may be stiff and the stiffness test runs in TypeScript (backend: 'wasm', or stiffnessCheck: false, chooses WebAssembly)",
+    };
+  }
   if (why === null) return { backend: 'wasm' };
   if (want === 'wasm') throw new InvalidArgumentError('backend', 'wasm', `a back end this problem supports: ${why}`);
   return { backend: 'js', reason: why };

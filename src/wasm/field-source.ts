@@ -21,6 +21,13 @@ export interface WasmFieldSource {
   emitF(body: Body, math: (name: string) => number): void;
   /** Emits the body of the VJP; absent when the field has none. */
   emitVjp?(body: Body, math: (name: string) => number): void;
+  /**
+   * False for fields known not to be stiff (the gravitational N-body field: its small steps at
+   * close approaches are for accuracy, not stability). Others may be stiff, and the stiffness
+   * test (solvers/stiffness.ts) runs in the TypeScript loop only, so `backend: 'auto'` keeps them
+   * there while the test is on (stiffnessCheck).
+   */
+  readonly mayBeStiff?: boolean;
 }
 
 export const F_PARAMS = [F64, I32, I32, I32] as const;

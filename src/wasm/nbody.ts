@@ -14,6 +14,8 @@ export function nbodyWasmSource(n: number, G: number, vs: number): WasmFieldSour
   const half8 = 24 * n;
   return {
     imports: [],
+    // Gravitational N-body is not stiff: steps shrink at close approaches for accuracy.
+    mayBeStiff: false,
     emitF(b) {
       const OUT = 3;
       const L = locals(b);

@@ -174,7 +174,7 @@ describe('aca fit', () => {
     expect(report.history.length).toBe(report.iterations + 1);
     expect(report.converged).toBe(true);
     expect(report.residuals.x.count).toBe(100);
-    expect(readdirSync(out).sort()).toEqual(['fit.svg', 'report.json']);
+    expect(readdirSync(out).sort()).toEqual(['fit.csv', 'fit.svg', 'report.json']);
     expect(readFileSync(join(out, 'fit.svg'), 'utf8')).toContain('<svg');
     expect(child.stdout).toContain('params.a');
   });

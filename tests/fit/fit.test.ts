@@ -81,6 +81,13 @@ describe('resuming from a checkpoint', () => {
     expectSame(whole, resumed);
   });
 
+  it('Levenberg-Marquardt (trust radius and scales in the checkpoint): the same', async () => {
+    const { whole, resumed } = await interruptedThenResumed({ method: 'lm' }, 5, 40);
+    expect(resumed.resumedFrom).toBe(5);
+    expect(whole.converged).toBe(true);
+    expectSame(whole, resumed);
+  });
+
   it('Adam with a decaying learning rate: the same', async () => {
     const { whole, resumed } = await interruptedThenResumed({ method: 'adam', lr: 0.05, lrDecay: 0.99 }, 13, 30);
     expect(resumed.resumedFrom).toBe(13);

@@ -43,7 +43,7 @@ const cases: [string, string, string][] = [
   ['a repeated time', 't,x\n1,1\n1,2\n', 'data.csv line 3: time 1 is not after 1 (line 2); times must increase'],
   ['an unknown column close to a state', 't,x,yy\n0,1,2\n', "data.csv line 1: unknown column 'yy' (did you mean 'y'?)"],
   ['an unknown column', 't,x,prey\n0,1,2\n', "data.csv line 1: unknown column 'prey' (the series are x, y)"],
-  ['no time column', 'x,y\n1,2\n', "data.csv line 1: no time column (name one column 't' or 'time'); the header is x,y"],
+  ['no time column', 'x,y\n1,2\n', "data.csv line 1: no time column (name one column 't' or 'time', or name yours by data.time in the spec or --time-column); the header is x,y"],
   ['two time columns', 't,time,x\n1,1,2\n', "data.csv line 1: two time columns 't' and 'time' (keep one)"],
   ['a duplicate column', 't,x,x\n1,1,2\n', "data.csv line 1: duplicate column 'x'"],
   ['a column without a name', 't,x,,y\n1,1,2,3\n', 'data.csv line 1: column 3 has no name'],

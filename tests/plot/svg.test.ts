@@ -41,8 +41,9 @@ describe('linePlot', () => {
 
   it('equal aspect: one unit is as long on both axes', () => {
     const svg = linePlot({ series: [{ name: 'orbit', x: [-1, 1], y: [-0.25, 0.25] }], width: 400, height: 400, equalAspect: true });
-    // Plot area 320 x 320: x spans [-1, 1], so y spans [-1, 1] too and y = 0.25 sits at 192 - 40 = 152.
-    expect(svg).toMatch(/<path d="M64,232L384,152"/);
+    // Plot area 320 x 320: x spans [-1, 1] plus 5% each side, [-1.1, 1.1] (320 / 2.2 px per unit), so
+    // y spans [-1.1, 1.1] too: x = -1 at 64 + 0.1 (320 / 2.2) = 78.55, y = 0.25 at 192 - 0.25 (320 / 2.2) = 155.64.
+    expect(svg).toMatch(/<path d="M78.55,228.36L369.45,155.64"/);
   });
 });
 

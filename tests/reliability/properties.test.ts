@@ -229,7 +229,7 @@ describe('records and checkpoints that cannot be used as they are', () => {
     ['no counters', { counters: null }, 'no "counters"'],
   ])('a checkpoint with the right hash and %s is refused with a CheckpointError', async (_what, change, message) => {
     const good = {
-      format: 'aca-fit-checkpoint', version: 1, hash: 'h', method: 'adam', iteration: 3, theta: [1, 2], loss: 1, gradient: [0, 0],
+      format: 'aca-ode/fit-checkpoint@2', version: 2, hash: 'h', method: 'adam', iteration: 3, theta: [1, 2], loss: 1, gradient: [0, 0],
       optimizer: { kind: 'adam', lr: 0.1, t: 3, m: [0, 0], v: [0, 0] }, history: [2, 1.5, 1],
       counters: { evaluations: 3, fEvals: 10, vjpEvals: 10, accepted: 5, rejected: 0, elapsedMs: 1 }, written: 'now',
     };

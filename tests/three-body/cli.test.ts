@@ -56,7 +56,7 @@ describe('aca three-body', () => {
     writeFileSync(csv, lines.join('\n') + '\n');
     const initial = join(dir, 'initial.json');
     writeFileSync(initial, JSON.stringify({ masses: [0.9, 0.012, 0.0015], y0, units: 'au-day-msun' }));
-    const r = await run('three-body', '--data', csv, '--initial', initial, '--methods', 'aca', '--epochs', '300', '--lr', '0.01', '--lr-decay', '0.99', '--out', dir, '--quiet');
+    const r = await run('three-body', '--data', csv, '--initial', initial, '--optimizer', 'adam', '--methods', 'aca', '--epochs', '300', '--lr', '0.01', '--lr-decay', '0.99', '--out', dir, '--quiet');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
@@ -64,6 +64,51 @@ describe('aca three-body', () => {
     expect(Math.abs(fitted[0] - 1)).toBeLessThan(0.01);
     expect(Math.abs(fitted[1] - 0.01) / 0.01).toBeLessThan(0.05);
   });
+
+  it('the same observations by least squares (the default): masses within 0.1%, with standard errors', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aca-3b-lm-'));
+    const system = { bodies: 3, G: UNIT_SYSTEMS['au-day-msun'].G, velocityScale: 1 };
+    const masses = [1, 0.01, 0.002];
+    const v1 = Math.sqrt(system.G * 1.01 / 1);
+    const v2 = Math.sqrt(system.G * 1.002 / 2);
+    const y0 = [0, 0, 0, 1, 0, 0, -2, 0, 0.01, 0, -0.01 * v1 - 0.002 * -v2, 0, 0, v1, 0, 0, -v2, 0];
+    const times = Float64Array.from({ length: 365 }, (_, k) => k + 1);
+    const obs = synthesize(system, y0, masses, times);
+    const lines = ['t,' + positionColumns(3).join(',')];
+    for (let k = 0; k < times.length; k++) lines.push([times[k], ...obs.positions.subarray(k * 9, (k + 1) * 9)].join(','));
+    writeFileSync(join(dir, 'obs.csv'), lines.join('\n') + '\n');
+    writeFileSync(join(dir, 'initial.json'), JSON.stringify({ masses: [0.9, 0.012, 0.0015], y0, units: 'au-day-msun' }));
+    const r = await run('three-body', '--data', join(dir, 'obs.csv'), '--initial', join(dir, 'initial.json'), '--out', dir, '--quiet');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^converged \((ftol|xtol|gtol)\)/m);
+    const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
+    report.masses.forEach((m: number, b: number) => expect(Math.abs(m / masses[b] - 1)).toBeLessThan(1e-3));
+    expect(report.converged).toBe(true);
+    expect(report.massStandardErrors.every((v: number) => v > 0)).toBe(true);
+  });
+
+  it("the README's planets command: Jupiter and Saturn from 60 years of heliocentric positions (AU, days), masses within 1%", async () => {
+    const out = mkdtempSync(join(tmpdir(), 'aca-3b-planets-'));
+    const r = await run(
+      'three-body', '--data', 'data/planets-1.csv', '--data', 'data/planets-2.csv', '--initial', 'data/planets-start.json',
+      '--central', '1', '--fix', 'm1', '--fit', 'masses,positions,velocities', '--out', out, '--quiet',
+    );
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^converged/m);
+    // Full precision and a standard error on each planet's row.
+    expect(r.stdout).toMatch(/^2\s+0\.000954\d{6,}\s+\d\.\d\de-8/m);
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    const truth = [1, 9.547919e-4, 2.858860e-4];
+    expect(report.masses[0]).toBe(1);
+    for (const b of [1, 2]) {
+      expect(Math.abs(report.masses[b] / truth[b] - 1)).toBeLessThan(0.01);
+      // The error is consistent with the reported standard error (the noise is known: 1e-5 AU).
+      expect(Math.abs(report.masses[b] - truth[b])).toBeLessThan(4 * report.massStandardErrors[b]);
+    }
+    expect(report.frame).toEqual({ central: 1 });
+  }, 120_000);
 
   it('the paper run takes --lr and --rtol; options for your own data are refused without --data', async () => {
     const out = mkdtempSync(join(tmpdir(), 'aca-3b-opt-'));
@@ -88,6 +133,9 @@ describe('aca three-body', () => {
     const csv = await run('three-body', '--data', join(dir, 'obs.csv'), '--initial', join(dir, 'init.json'), '--quiet');
     expect(csv.code).toBe(2);
     expect(csv.stderr).toContain("line 1: unknown column 'w9'");
+    const noTime = await run('three-body', '--data', 'data/planets-1.csv', '--data', 'data/planets-2.csv', '--initial', 'data/planets-start.json', '--time-column', 'days', '--quiet');
+    expect(noTime.code).toBe(2);
+    expect(noTime.stderr).toContain("no time column 'days'");
     const noInit = await run('three-body', '--data', join(dir, 'obs.csv'));
     expect(noInit.code).toBe(2);
     expect(noInit.stderr).toContain('--data needs --initial FILE');

@@ -76,9 +76,13 @@ describe('WebAssembly ACA = TypeScript ACA, bit for bit', () => {
 
 describe('gradient back end selection', () => {
   const P = lotkaVolterraModel();
-  const base = { times: P.times, params: P.params, loss: lvLoss };
+  // Without the stiffness test (which runs in TypeScript only), 'auto' may choose WebAssembly.
+  const base = { times: P.times, params: P.params, loss: lvLoss, stiffnessCheck: false };
   it('ACA with default settings runs in WebAssembly; other settings and methods in TypeScript, with the reason', () => {
     expect(gradient(P.field, P.y0, base).stats.backend).toBe('wasm');
+    const checked = gradient(P.field, P.y0, { ...base, stiffnessCheck: true });
+    expect(checked.stats.backend).toBe('js');
+    expect(checked.stats.backendReason).toMatch(/may be stiff/);
     expect(gradient(P.field, P.y0, { ...base, gradient: { method: 'aca', keepStages: 'auto' } }).stats.backend).toBe('wasm');
     const kept = gradient(P.field, P.y0, { ...base, gradient: { method: 'aca', keepStages: false } });
     expect(kept.stats.backend).toBe('js');
@@ -118,10 +122,11 @@ describe('WebAssembly ACA: memory and re-entry', () => {
   it('a loss that solves the same field meanwhile does not disturb the checkpoints', async () => {
     const { solve } = await import('../../src/solvers/solve.ts');
     const P = lotkaVolterraModel();
-    const plain = gradient(P.field, P.y0, { times: P.times, params: P.params, loss: lvLoss });
+    const plain = gradient(P.field, P.y0, { times: P.times, params: P.params, loss: lvLoss, backend: 'wasm' });
     const reentrant = gradient(P.field, P.y0, {
       times: P.times,
       params: P.params,
+      backend: 'wasm',
       loss: (y, t, g) => {
         const other = solve(P.field, [2, 2], { times: [0, 3, 7], params: P.params, backend: 'wasm' });
         expect(other.stats.backend).toBe('wasm');

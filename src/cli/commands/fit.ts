@@ -9,7 +9,7 @@ import { rm } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { fileCheckpointStore, fitHash } from '../../fit/checkpoint-file.ts';
 import { fit as runFit, FitInterruptedError } from '../../fit/fit.ts';
-import { fitPlot, fitReport } from '../../fit/report.ts';
+import { fitCsv, fitPlot, fitReport, fitSummary } from '../../fit/report.ts';
 import { makeOutputFolder, writeFileAtomic } from '../../io/atomic.ts';
 import { loadProblem } from '../../spec/load.ts';
 import { TIMESERIES_FILES } from '../../timeseries/job.ts';
@@ -20,6 +20,8 @@ import { fitTimeSeries } from './fit-timeseries.ts';
 
 export const REPORT_FILE = 'report.json';
 export const PLOT_FILE = 'fit.svg';
+/** The plotted series beside the SVG: data, fit and residual per data time. */
+export const PLOT_CSV_FILE = 'fit.csv';
 export const CHECKPOINT_FILE = 'checkpoint.json';
 
 export const fit: Command = {
@@ -28,10 +30,14 @@ export const fit: Command = {
   help: `Usage: aca fit SPEC [--data FILE] [--out DIR] [options]
 
 Fits the spec's free values (entries of \`initial\` and \`params\` given as {value, ...}) to the
-data by the spec's optimizer (lbfgs or adam), with gradients by the spec's gradient method.
+data by the spec's optimizer: lm (Levenberg-Marquardt on the residuals with their exact
+Jacobian; the default), lbfgs or adam (with gradients by the spec's gradient method).
+Prints whether the fit converged (or NOT, with the reason) and each value with its standard
+error (Gauss-Newton covariance); report.json holds the correlations as well.
 Shows a progress bar (loss and iteration) on stderr. Writes to DIR:
   ${REPORT_FILE}      fitted values, loss history, residuals, stats
-  ${PLOT_FILE}          the data against the fitted trajectory, and the loss curve
+  ${PLOT_FILE}          the data against the fitted trajectory, residuals beneath, the loss curve
+  ${PLOT_CSV_FILE}          the plotted series: data, fit and residual per data time
   ${CHECKPOINT_FILE}  while running (every checkpointEvery iterations, and on Ctrl-C);
                    removed when the fit completes
 After an interrupt, run the same command again: it resumes from the checkpoint when the
@@ -46,6 +52,7 @@ schedule, early stopping on a held-out tail), without checkpoints. Writes to DIR
 
 Options:
   --data FILE            the CSV data (default: the spec's \`data\`)
+  --time-column NAME     the data's time column (default: the spec's data.time, else t or time)
   --out DIR              output folder (default: SPECNAME-fit)
   --iterations N         in place of the spec's optimizer.iterations (a network's training:
                          its total iterations, shared by the phases in proportion)
@@ -65,6 +72,7 @@ Exit codes: 0 ok, 1 failure while running (solver error, interrupt), 2 bad input
       argv,
       {
         data: { type: 'string' },
+        'time-column': { type: 'string' },
         out: { type: 'string', short: 'o' },
         iterations: { type: 'string' },
         'checkpoint-every': { type: 'string' },
@@ -86,7 +94,10 @@ Exit codes: 0 ok, 1 failure while running (solver error, interrupt), 2 bad input
     const workers = intOption('fit', 'workers', values.workers);
     const until = numberOption('fit', 'until', values.until);
     const specFile = positionals[0];
-    const { spec, problem, data, dataFile } = await loadProblem(specFile, { data: values.data as string | undefined });
+    const { spec, problem, data, dataFile } = await loadProblem(specFile, {
+      data: values.data as string | undefined,
+      time: values['time-column'] as string | undefined,
+    });
     if (!data && !problem.eventLoss) throw new UsageError('aca fit: no data (give --data FILE or `data:` in the spec, or observed event times)');
     const out = (values.out as string | undefined) ?? `${basename(specFile, extname(specFile))}-fit`;
     if (problem.network) {
@@ -138,20 +149,15 @@ Exit codes: 0 ok, 1 failure while running (solver error, interrupt), 2 bad input
     const plotFile = join(out, PLOT_FILE);
     const report = fitReport(problem, result, { specFile, dataFile, hash, plotFile: PLOT_FILE });
     // The values first: a fit that took an hour is never lost to an output folder that cannot
-    // be written. Then the report (the result: its failure fails the command), then the picture
-    // (a failure there is a warning).
-    const width = Math.max(...result.fitted.map((v) => v.path.length));
-    io.stdout.write(
-      [
-        `fitted ${result.fitted.length} values in ${result.iterations} iterations (${result.reason}); loss ${result.loss.toExponential(6)}`,
-        ...result.fitted.map((v) => `  ${v.path.padEnd(width)}  ${formatValue(v.value)}  (from ${v.start})`),
-      ].join('\n') + '\n',
-    );
+    // be written. Then the report (the result: its failure fails the command), then the pictures
+    // and their data (a failure there is a warning).
+    io.stdout.write(fitSummary(result).join('\n') + '\n');
     await writeFileAtomic(reportFile, JSON.stringify(report, null, 2) + '\n');
     io.stdout.write(`report: ${reportFile}\n`);
     await rm(checkpointFile, { force: true }).catch(() => undefined);
     try {
       await writeFileAtomic(plotFile, fitPlot(problem, result));
+      await writeFileAtomic(join(out, PLOT_CSV_FILE), fitCsv(problem, result));
       io.stdout.write(`plot:   ${plotFile}\n`);
     } catch (error) {
       io.stderr.write(`aca fit: warning: no plot: ${(error as Error).message}\n`);
@@ -160,6 +166,3 @@ Exit codes: 0 ok, 1 failure while running (solver error, interrupt), 2 bad input
   },
 };
 
-function formatValue(v: number): string {
-  return Number(v.toPrecision(8)).toString().padStart(12);
-}

@@ -79,7 +79,7 @@ interface Statement {
   readonly defines?: string;
   /** The statement without the loads of what it uses. */
   readonly text: string;
-  /** Locals it reads: inputs (y3, p0, a2) and shared subexpressions (t is a parameter). */
+  /** Locals it reads: inputs (y3, p0, a2, u1, w0) and shared subexpressions (t is a parameter). */
   readonly uses: ReadonlySet<string>;
 }
 
@@ -143,7 +143,7 @@ function chunkBody(chunk: readonly Statement[], slots: ReadonlyMap<string, numbe
       if (slot !== undefined) {
         loads.push(`const ${name} = s[${slot}];`);
       } else {
-        const match = /^([ypa])(\d+)$/.exec(name);
+        const match = /^([ypauw])(\d+)$/.exec(name);
         if (match === null) throw new Error(`internal error: local '${name}' read before its definition`);
         inputs.push({ name, array: match[1], index: Number(match[2]) });
       }

@@ -15,8 +15,11 @@
  */
 import type { MathFunction } from './functions.ts';
 
-/** The arrays the generated functions read: y, p, the cotangent a, and the time t. */
-export type InputArray = 'y' | 'p' | 'a' | 't';
+/**
+ * The arrays the generated functions read: y, p, the cotangent a, the tangents u (of y) and w (of
+ * p), and the time t. (Not v: the generated temporaries are v0, v1, ...)
+ */
+export type InputArray = 'y' | 'p' | 'a' | 'u' | 'w' | 't';
 
 export type Node = NumNode | InputNode | BinaryNode | NegNode | CallNode;
 
