@@ -63,7 +63,7 @@ describe('forward sensitivities', () => {
     const target = times.flatMap((t) => [1 + 0.5 * Math.sin(t), 1 + 0.3 * Math.cos(t)]);
     const loss = squaredError(2, { target });
     const options = { times, params, rtol: 1e-6, atol: 1e-9 };
-    const aca = gradient(field, y0, { ...options, loss });
+    const aca = gradient(field, y0, { ...options, loss, gradient: { method: 'aca', toleranceFactor: 1 } });
     const sens = forwardSensitivities(field, y0, options, lvSeeds);
     expect(Array.from(sens.outputs)).toEqual(Array.from(aca.outputs));
     const g = new Float64Array(sens.outputs.length);
@@ -85,7 +85,7 @@ describe('forward sensitivities', () => {
     const target = times.flatMap(() => Array.from({ length: 18 }, () => 0.1));
     const loss = squaredError(18, { target });
     const options = { times, params: masses, rtol: 1e-8, atol: 1e-10 };
-    const aca = gradient(field, y0, { ...options, loss });
+    const aca = gradient(field, y0, { ...options, loss, gradient: { method: 'aca', toleranceFactor: 1 } });
     const sens = forwardSensitivities(field, y0, options, seeds);
     const g = new Float64Array(sens.outputs.length);
     loss(sens.outputs, Float64Array.from(times), g);
@@ -101,7 +101,7 @@ describe('forward sensitivities', () => {
 
   it('refuse a seed outside the state or the parameters', () => {
     const field = nbodyField({ bodies: 2 });
-    expect(() => forwardSensitivities(field, new Float64Array(12), { times: [1], params: [1, 1] }, [{ target: 'params', index: 2 }])).toThrow(
+    expect(() => forwardSensitivities(field, new Float64Array(12), { times: [1], t0: 0, params: [1, 1] }, [{ target: 'params', index: 2 }])).toThrow(
       /seeds\[0\]/,
     );
   });
