@@ -30,7 +30,7 @@ import { InterruptedError, ResultsWriteError, type WorkerFaultError } from './er
 import { lockOutput } from './output-lock.ts';
 import { capMessage, MAX_VALUE_DEPTH, nestedDeeperThan } from '../limits.ts';
 import { runTasks, type PoolOptions } from './pool.ts';
-import type { RunSpec, RunTask } from './run-spec.ts';
+import type { RunProgress, RunSpec, RunTask } from './job-types.ts';
 
 /** Keys of a run line given as a problem spec, and as a batch job (run-spec.ts). */
 const SPEC_RUN_KEYS = ['id', 'kind', 'spec', 'data', 'iterations', 'timeoutSeconds', 'testFault'];
@@ -47,6 +47,8 @@ export interface BatchRunsOptions extends PoolOptions {
   readonly retryFailed?: boolean;
   readonly signal?: AbortSignal;
   readonly onProgress?: (progress: BatchRunsProgress) => void;
+  /** A running run's progress from its worker (progress-port.ts); null once the run is over. */
+  readonly onRunProgress?: (id: string | number, progress: RunProgress | null) => void;
   /** Time limit of a run without its own `timeoutSeconds` (default: none). */
   readonly timeoutSeconds?: number;
   /**
@@ -134,6 +136,7 @@ async function runLocked(options: BatchRunsOptions, entries: RunEntry[]): Promis
       writeFailure = error;
       throw error;
     }
+    options.onRunProgress?.(line.id, null);
     done++;
     if (!record.ok) failed++;
     progress();
@@ -161,6 +164,7 @@ async function runLocked(options: BatchRunsOptions, entries: RunEntry[]): Promis
         if (attempt === 0) started[i] = performance.now();
         return { kind: 'run', run: runnable[i].run!, attempt };
       },
+      onProgress: options.onRunProgress && ((i, p) => options.onRunProgress!(runnable[i].id, p)),
       onResult: (i, result) =>
         write({ id: runnable[i].id, ok: true, kind: runnable[i].run!.kind, result, elapsedMs: elapsed(started[i]) }),
       onFailure: (i, error: WorkerFaultError, attempts) => {
@@ -254,7 +258,7 @@ export function parseRunLine(raw: string, line: number, folder: string): RunEntr
 }
 
 /** Parses the runs file; ids must be unique. */
-function readRuns(file: string): RunEntry[] {
+export function readRuns(file: string): RunEntry[] {
   let text: string;
   try {
     text = readTextFileSync(file, MAX_RUNS_BYTES);
@@ -291,7 +295,7 @@ function withAbsolutePaths(run: RunSpec, folder: string): RunSpec {
  * partial line from a hard kill mid-write, or a torn line glued to the next by an older version)
  * is repaired first: rewritten atomically with its valid records only; their runs run again.
  */
-function readPreviousLines(file: string): { lines: Map<string, RunLine>; repaired: number } {
+export function readPreviousLines(file: string): { lines: Map<string, RunLine>; repaired: number } {
   const lines = new Map<string, RunLine>();
   if (!existsSync(file)) return { lines, repaired: 0 };
   let text: string;
@@ -341,7 +345,7 @@ function parseRecord(raw: string): RunLine | undefined {
  * (ENOSPC) cuts the file back to where the line began, so no torn line stays for the next record
  * to be glued to, and stops the batch with ResultsWriteError.
  */
-function appendLine(fd: number, json: string, file: string, write: NonNullable<BatchRunsOptions['writeSync']>): void {
+export function appendLine(fd: number, json: string, file: string, write: NonNullable<BatchRunsOptions['writeSync']>): void {
   const bytes = Buffer.from(json + '\n', 'utf8');
   let start: number;
   try {

@@ -32,7 +32,7 @@ import { buildLoss, type JsonSeries, type LossSpec } from '../losses/registry.ts
 import type { SolveOptions } from '../solvers/options.ts';
 import { InterruptedError, ShardFailedError, WorkerFaultError } from './errors.ts';
 import { resolveWorkers, runTasks, type PoolOptions } from './pool.ts';
-import type { BatchJob, ShardJob, ShardResult, ShardStats, ShardTask } from './job-types.ts';
+import type { BatchJob, ShardJob, ShardResult, ShardRunner, ShardStats, ShardTask } from './job-types.ts';
 import { cachedField, fieldKey, runShard } from './run-shard.ts';
 
 export type { BatchJob, BatchSolverOptions, BatchTrajectory } from './job-types.ts';
@@ -47,6 +47,12 @@ export interface BatchOptions extends PoolOptions {
   readonly signal?: AbortSignal;
   /** Called as shards finish, with the trajectories done so far. */
   readonly onProgress?: (done: number, total: number) => void;
+  /**
+   * Run the shards as jobs of a BullMQ queue, on `aca worker` processes on any machine, instead
+   * of this process's pool: `{ queue: queueShards({ url, name }) }` (src/queue/shards.ts; from
+   * aca-ode/node). Reduced here in shard order, so bitwise the same.
+   */
+  readonly queue?: ShardRunner;
 }
 
 export interface BatchStats extends Omit<ShardStats, 'ms'> {
@@ -160,7 +166,7 @@ async function runBatch(job: BatchJob, mode: ShardTask['mode'], options: BatchOp
     attempt,
   });
   const results: ShardResult[] = new Array(cuts.length);
-  const inline = runsInline(cuts.length, workers, options.inline);
+  const inline = !options.queue && runsInline(cuts.length, workers, options.inline);
   let done = 0;
   let retries = 0;
   const finished = (j: number, r: ShardResult) => {
@@ -169,7 +175,22 @@ async function runBatch(job: BatchJob, mode: ShardTask['mode'], options: BatchOp
     options.onProgress?.(done, n);
   };
 
-  if (inline) {
+  if (options.queue) {
+    const r = await options.queue.runShards({
+      count: cuts.length,
+      task: (j) => {
+        const { attempt: _attempt, ...task } = taskOf(j, 0);
+        return task;
+      },
+      onResult: finished,
+      signal: options.signal,
+    });
+    retries = r.retries;
+    if (r.failure) {
+      const { index: j, attempts, error } = r.failure;
+      throw new ShardFailedError(j, cuts.length, cuts[j].first, cuts[j].count, attempts, error);
+    }
+  } else if (inline) {
     for (let j = 0; j < cuts.length; j++) {
       if (options.signal?.aborted) throw new InterruptedError('the batch');
       try {

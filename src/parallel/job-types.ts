@@ -4,11 +4,12 @@
  * module of their own so that batch.ts, run-shard.ts, run-spec.ts, worker-task.ts and pool.ts all
  * depend on these types and none of them on another for its types.
  */
+import type { MessagePort } from 'node:worker_threads';
 import type { FieldSpec } from '../fields/field.ts';
 import type { GradientSettings } from '../gradients/settings.ts';
 import type { JsonSeries, LossSpec } from '../losses/registry.ts';
 import type { SolveOptions } from '../solvers/options.ts';
-import type { WorkerErrorInfo } from './errors.ts';
+import type { WorkerErrorInfo, WorkerFaultError } from './errors.ts';
 
 /** Solver options of a job: plain JSON, so no events or dense saving; `times` is required. */
 export type BatchSolverOptions = Omit<SolveOptions, 'params' | 'times' | 'save' | 'events'> & { readonly times: ArrayLike<number> };
@@ -77,11 +78,28 @@ export interface ShardResult {
   readonly stats: ShardStats;
 }
 
+/**
+ * Runs a batch's shards somewhere other than this process's pool: BatchOptions.queue, made by
+ * queueShards (src/queue/shards.ts) for the `aca worker` processes of a BullMQ queue. Passed in,
+ * so that parallel/ does not depend on queue/. Resolves with the first shard that failed for
+ * good, if any.
+ */
+export interface ShardRunner {
+  runShards(options: {
+    readonly count: number;
+    task(index: number): Omit<ShardTask, 'attempt'>;
+    onResult(index: number, result: ShardResult): void;
+    readonly signal?: AbortSignal;
+  }): Promise<{ failure: { readonly index: number; readonly attempts: number; readonly error: WorkerFaultError } | null; retries: number }>;
+}
+
 export interface RunTask {
   readonly kind: 'run';
   /** The run as parsed from its line. */
   readonly run: RunSpec;
   readonly attempt: number;
+  /** The worker's end of a progress channel (progress-port.ts), transferred with the task. */
+  readonly port?: MessagePort;
 }
 
 export interface RunSpec {
@@ -90,8 +108,27 @@ export interface RunSpec {
   readonly [key: string]: unknown;
 }
 
-/** Computes a run's JSON result; throws to fail it. */
-export type RunRunner = (run: RunSpec) => unknown | Promise<unknown>;
+/** What a run reports while it runs; every field but elapsedMs is optional. */
+export interface RunProgress {
+  /** A fit's iteration and its planned number of iterations. */
+  readonly iteration?: number;
+  readonly iterations?: number;
+  readonly loss?: number;
+  /** Work units done (a grad or solve run: trajectories done; a fit: loss evaluations). */
+  readonly steps?: number;
+  readonly total?: number;
+  /** Since the run started in its worker. */
+  readonly elapsedMs: number;
+}
+
+/** A run's view of its caller: report progress, and a signal that aborts when the caller cancels. */
+export interface RunContext {
+  progress(progress: Omit<RunProgress, 'elapsedMs'>): void;
+  readonly signal?: AbortSignal;
+}
+
+/** Computes a run's JSON result; throws to fail it. `context` reports progress (optional). */
+export type RunRunner = (run: RunSpec, context: RunContext) => unknown | Promise<unknown>;
 
 export interface PingTask {
   readonly kind: 'ping';

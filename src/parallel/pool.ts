@@ -23,7 +23,8 @@ import type { ResourceLimits } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { InvalidArgumentError } from '../errors.ts';
 import { fromWorkerErrorInfo, InterruptedError, WorkerFaultError, type WorkerErrorInfo } from './errors.ts';
-import type { WorkerReply, WorkerTask } from './job-types.ts';
+import type { RunProgress, WorkerReply, WorkerTask } from './job-types.ts';
+import { exposeProgress } from './progress-port.ts';
 
 /**
  * The worker's module (src/runs/worker.ts, named by path: the pool does not import it). Compiled
@@ -52,6 +53,8 @@ export interface RunTasksOptions<R> extends PoolOptions {
   onResult(index: number, value: R): void;
   /** A task that failed for good: 'continue' with the other tasks, or 'stop' the job. */
   onFailure(index: number, error: WorkerFaultError, attempts: number): 'continue' | 'stop';
+  /** A run task's progress, from its worker through a comlink port (progress-port.ts). */
+  onProgress?(index: number, progress: RunProgress): void;
   /** A failed try that will be retried. */
   onRetry?(index: number, error: WorkerFaultError): void;
   /** Retries of a failed task (default 1). */
@@ -112,7 +115,18 @@ export async function runTasks<R>(options: RunTasksOptions<R>): Promise<void> {
       const timer = limitMs === undefined ? undefined : AbortSignal.timeout(limitMs);
       try {
         const signal = timer ? AbortSignal.any([stop.signal, timer]) : stop.signal;
-        reply = (await entry.pool.run(options.task(index, attempt), { signal })) as WorkerReply<R>;
+        let task = options.task(index, attempt);
+        // A run's progress (and whether it was cancelled or timed out) on a comlink port moved
+        // to the worker with the task (progress-port.ts).
+        const onProgress = options.onProgress;
+        const channel =
+          onProgress && task.kind === 'run'
+            ? exposeProgress({ progress: (p) => onProgress(index, p), cancelled: () => signal.aborted })
+            : null;
+        if (channel && task.kind === 'run') task = { ...task, port: channel.port };
+        reply = (await entry.pool
+          .run(task, { signal, transferList: channel ? [channel.port as never] : undefined })
+          .finally(() => channel?.close())) as WorkerReply<R>;
       } catch (error) {
         if (stop.signal.aborted) return; // the job is stopping; this task's outcome no longer matters
         fault = timer?.aborted ? timeoutFault(limitMs!) : poolFault(error);

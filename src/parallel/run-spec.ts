@@ -27,10 +27,13 @@
  * to replace a built-in kind. (Tests can make a run fail on purpose: test-fault.ts.)
  */
 import { InvalidArgumentError } from '../errors.ts';
-import type { RunRunner, RunTask } from './job-types.ts';
+import type { RunContext, RunRunner, RunTask } from './job-types.ts';
 import { maybeRunFault } from './test-fault.ts';
 
-export type { RunRunner, RunSpec, RunTask } from './job-types.ts';
+export type { RunContext, RunProgress, RunRunner, RunSpec, RunTask } from './job-types.ts';
+
+/** The context of a run with nobody listening: progress goes nowhere, no signal. */
+const SILENT: RunContext = { progress: () => {} };
 
 /** The kinds the library defines (src/runs/builtin.ts); registerRunKind cannot replace them. */
 export const BUILTIN_RUN_KINDS = ['grad', 'solve', 'fit'] as const;
@@ -53,7 +56,7 @@ export function defineBuiltinRunKinds(builtins: Readonly<Record<(typeof BUILTIN_
 
 export const RUN_KINDS = (): string[] => [...new Set([...BUILTIN_RUN_KINDS, ...runners.keys()])];
 
-export async function runSpec(task: RunTask): Promise<unknown> {
+export async function runSpec(task: RunTask, context: RunContext = SILENT): Promise<unknown> {
   const run = task.run;
   const kind = run && typeof run === 'object' ? run.kind : undefined;
   const runner = kind === undefined ? undefined : runners.get(kind);
@@ -63,7 +66,7 @@ export async function runSpec(task: RunTask): Promise<unknown> {
     }
     throw new InvalidArgumentError('run.kind', kind, `one of ${RUN_KINDS().join(', ')}`);
   }
-  const result = await runner(run);
+  const result = await runner(run, context);
   maybeRunFault(run, task.attempt);
   return result;
 }

@@ -8,6 +8,7 @@
 import { threadId } from 'node:worker_threads';
 import { toWorkerErrorInfo } from './errors.ts';
 import type { WorkerReply, WorkerTask } from './job-types.ts';
+import { progressContext } from './progress-port.ts';
 import { runShard } from './run-shard.ts';
 import { runSpec } from './run-spec.ts';
 
@@ -27,8 +28,16 @@ async function perform(task: WorkerTask): Promise<unknown> {
   switch (task?.kind) {
     case 'shard':
       return runShard(task);
-    case 'run':
-      return runSpec(task);
+    case 'run': {
+      if (!task.port) return runSpec(task);
+      // Progress and cancel go through comlink on the port the task brought (progress-port.ts).
+      const { context, release } = progressContext(task.port);
+      try {
+        return await runSpec(task, context);
+      } finally {
+        release();
+      }
+    }
     case 'ping':
       if (task.holdMs) await new Promise((resolve) => setTimeout(resolve, task.holdMs));
       return { threadId };

@@ -11,7 +11,7 @@ import { evaluateProblem, gradientReport, initialTheta } from '../fit/objective.
 import { fitReport } from '../fit/report.ts';
 import { gradient } from '../gradients/gradient.ts';
 import { batchGradient, batchSolve, type BatchJob } from '../parallel/batch.ts';
-import type { RunSpec } from '../parallel/job-types.ts';
+import type { RunContext, RunSpec } from '../parallel/job-types.ts';
 import { defineBuiltinRunKinds } from '../parallel/run-spec.ts';
 import type { FaultyRunSpec } from '../parallel/test-fault.ts';
 import { solve } from '../solvers/solve.ts';
@@ -27,9 +27,14 @@ export function installBuiltinRunKinds(): void {
   installed = true;
 }
 
-async function gradRun(run: RunSpec): Promise<unknown> {
+async function gradRun(run: RunSpec, context: RunContext): Promise<unknown> {
   if (run.spec !== undefined) return specRun(run, 'grad');
-  const r = await batchGradient(jobOf(run), { inline: true, shardSize: shardSizeOf(run) });
+  const r = await batchGradient(jobOf(run), {
+    inline: true,
+    shardSize: shardSizeOf(run),
+    signal: context.signal,
+    onProgress: (steps, total) => context.progress({ steps, total }),
+  });
   const d = r.losses.length > 0 ? r.dy0.length / r.losses.length : 0;
   return {
     loss: r.loss,
@@ -40,9 +45,14 @@ async function gradRun(run: RunSpec): Promise<unknown> {
   };
 }
 
-async function solveRun(run: RunSpec): Promise<unknown> {
+async function solveRun(run: RunSpec, context: RunContext): Promise<unknown> {
   if (run.spec !== undefined) return specRun(run, 'solve');
-  const r = await batchSolve(jobOf(run), { inline: true, shardSize: shardSizeOf(run) });
+  const r = await batchSolve(jobOf(run), {
+    inline: true,
+    shardSize: shardSizeOf(run),
+    signal: context.signal,
+    onProgress: (steps, total) => context.progress({ steps, total }),
+  });
   const n = jobOf(run).trajectories.length;
   const per = r.outputs.length / n;
   return {
@@ -53,7 +63,7 @@ async function solveRun(run: RunSpec): Promise<unknown> {
   };
 }
 
-async function fitRun(run: RunSpec): Promise<unknown> {
+async function fitRun(run: RunSpec, context: RunContext): Promise<unknown> {
   if (run.spec === undefined) throw new InvalidArgumentError('run.spec', undefined, 'a spec file (or an inline spec) to fit');
   const iterations = run.iterations;
   if (iterations !== undefined && !(Number.isInteger(iterations) && (iterations as number) >= 1)) {
@@ -64,7 +74,11 @@ async function fitRun(run: RunSpec): Promise<unknown> {
   if (problem.network) {
     throw new InvalidArgumentError('run.spec', run.spec, 'a spec without a network: a neural or hybrid model is trained by `aca fit`, not in a batch');
   }
-  const result = await fit(problem, { iterations: iterations as number | undefined });
+  const result = await fit(problem, {
+    iterations: iterations as number | undefined,
+    signal: context.signal,
+    onProgress: (p) => context.progress({ iteration: p.iteration, iterations: p.iterations, loss: p.loss, steps: p.evaluations }),
+  });
   const report = fitReport(problem, result, {
     specFile: typeof run.spec === 'string' ? run.spec : undefined,
     dataFile,

@@ -33,6 +33,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./batch.ts')).batch,
   },
   {
+    name: 'worker',
+    summary: 'run queued batch jobs (aca batch --queue) from Redis on this machine',
+    load: async () => (await import('./worker.ts')).worker,
+  },
+  { name: 'dashboard', summary: 'serve Bull Board for a batch queue on localhost', load: async () => (await import('./dashboard.ts')).dashboard },
+  {
     name: 'cnn',
     summary: 'train an MNIST ODE-Net (aca, adjoint, naive) and a ResNet with TensorFlow.js',
     load: async () => (await import('./cnn.ts')).cnn,
