@@ -92,99 +92,139 @@ export interface RunEntry {
 }
 
 export async function runBatchFile(options: BatchRunsOptions): Promise<BatchRunsSummary> {
+  return withResultsFile(options, async (results) => {
+    const { pending, write } = results;
+    let interrupted = false;
+    try {
+      const runnable = pending.filter((e) => e.run);
+      const started = new Float64Array(runnable.length);
+      await runTasks<unknown>({
+        workers: options.workers,
+        resourceLimits: options.resourceLimits,
+        signal: options.signal,
+        what: 'the batch',
+        count: runnable.length,
+        timeoutMs: (i) => {
+          const seconds = (runnable[i].run!.timeoutSeconds as number | undefined) ?? options.timeoutSeconds;
+          return seconds === undefined ? undefined : seconds * 1000;
+        },
+        task: (i, attempt): RunTask => {
+          if (attempt === 0) started[i] = performance.now();
+          return { kind: 'run', run: runnable[i].run!, attempt };
+        },
+        onProgress: options.onRunProgress && ((i, p) => options.onRunProgress!(runnable[i].id, p)),
+        onResult: (i, result) =>
+          write({ id: runnable[i].id, ok: true, kind: runnable[i].run!.kind, result, elapsedMs: elapsed(started[i]) }),
+        onFailure: (i, error: WorkerFaultError, attempts) => {
+          write({
+            id: runnable[i].id,
+            ok: false,
+            kind: runnable[i].run!.kind,
+            error: { code: error.code, message: describeFailure(error), attempts },
+            elapsedMs: elapsed(started[i]),
+          });
+          return 'continue';
+        },
+      });
+    } catch (error) {
+      if (!(error instanceof InterruptedError)) throw error;
+      interrupted = true;
+    }
+    return { ...results.summary(), interrupted };
+  });
+}
+
+/** What a batch (local, or collected from a queue) needs of its results file. */
+export interface ResultsFileOptions {
+  readonly runsFile: string;
+  readonly outFile: string;
+  readonly retryFailed?: boolean;
+  readonly timeoutSeconds?: number;
+  readonly onProgress?: (progress: BatchRunsProgress) => void;
+  readonly onRunProgress?: (id: string | number, progress: RunProgress | null) => void;
+  readonly writeSync?: BatchRunsOptions['writeSync'];
+}
+
+/** The results file while a batch runs: the runs still to do, and the one way to record one. */
+export interface ResultsFile {
+  /** The runs without a line in the output (with retryFailed, also those whose line failed). */
+  readonly pending: readonly RunEntry[];
+  /**
+   * Appends a run's line: once per id, one record per write (encodeRecord, appendLine). After a
+   * failed write nothing more is written: a run that finishes while the batch unwinds must not
+   * append after the cut (its run simply runs again on restart).
+   */
+  write(line: RunLine): void;
+  summary(): Omit<BatchRunsSummary, 'interrupted'>;
+}
+
+/**
+ * Opens the results file of a batch (local or on a queue) and runs `body` with it: the runs file
+ * read and checked, the output a regular file, one batch per output (the lock), the previous
+ * lines read (a torn file repaired), the lines that are not runs failed at once, and the file
+ * closed and the lock released whatever happens.
+ */
+export async function withResultsFile<T>(options: ResultsFileOptions, body: (results: ResultsFile) => Promise<T>): Promise<T> {
   if (options.timeoutSeconds !== undefined && checkTimeout(options.timeoutSeconds) !== undefined) {
     throw new InvalidArgumentError('timeoutSeconds', options.timeoutSeconds, `a number of seconds in (0, ${MAX_TIMEOUT_SECONDS}]`);
   }
   const entries = readRuns(options.runsFile);
   // Appended to and read back: a device (/dev/zero reads for ever) or a folder cannot be one.
   checkRegularTarget(options.outFile);
-  // One batch per output at a time: two would both run everything into the same file.
+  // One batch per output at a time, local or on a queue: two would both run everything.
   const lock = lockOutput(options.outFile);
   try {
-    return await runLocked(options, entries);
+    const { lines: previous, repaired } = readPreviousLines(options.outFile);
+    const pending = entries.filter((e) => {
+      const last = previous.get(String(e.id));
+      return last === undefined || (options.retryFailed === true && !last.ok);
+    });
+    const skipped = entries.length - pending.length;
+    let done = 0;
+    let failed = 0;
+    const progress = () => options.onProgress?.({ total: pending.length, done, failed, skipped });
+    let out: number;
+    try {
+      out = openSync(options.outFile, 'a');
+    } catch (error) {
+      throw new ResultsWriteError(options.outFile, error);
+    }
+    const writeBytes = options.writeSync ?? writeSync;
+    const written = new Set<string>();
+    let writeFailure: unknown;
+    const write = (line: RunLine) => {
+      if (writeFailure !== undefined) throw writeFailure;
+      if (written.has(String(line.id))) return;
+      const record = encodeRecord(line);
+      try {
+        appendLine(out, record.json, options.outFile, writeBytes);
+      } catch (error) {
+        writeFailure = error;
+        throw error;
+      }
+      written.add(String(line.id));
+      options.onRunProgress?.(line.id, null);
+      done++;
+      if (!record.ok) failed++;
+      progress();
+    };
+    try {
+      progress();
+      // Lines that are not runs fail at once, without a worker.
+      for (const e of pending) {
+        if (e.invalid) write({ id: e.id, ok: false, error: { ...e.invalid, attempts: 0 }, elapsedMs: 0 });
+      }
+      return await body({
+        pending,
+        write,
+        summary: () => ({ total: pending.length, done, failed, skipped, outFile: options.outFile, repaired }),
+      });
+    } finally {
+      closeSync(out);
+    }
   } finally {
     lock.release();
   }
-}
-
-async function runLocked(options: BatchRunsOptions, entries: RunEntry[]): Promise<BatchRunsSummary> {
-  const { lines: previous, repaired } = readPreviousLines(options.outFile);
-  const pending = entries.filter((e) => {
-    const last = previous.get(String(e.id));
-    return last === undefined || (options.retryFailed === true && !last.ok);
-  });
-  const skipped = entries.length - pending.length;
-  let done = 0;
-  let failed = 0;
-  const progress = () => options.onProgress?.({ total: pending.length, done, failed, skipped });
-  let out: number;
-  try {
-    out = openSync(options.outFile, 'a');
-  } catch (error) {
-    throw new ResultsWriteError(options.outFile, error);
-  }
-  const writeBytes = options.writeSync ?? writeSync;
-  // After a failed write nothing more is written: a run that finishes while the batch unwinds
-  // must not append after the cut (its run is simply run again on restart).
-  let writeFailure: unknown;
-  const write = (line: RunLine) => {
-    if (writeFailure !== undefined) throw writeFailure;
-    const record = encodeRecord(line);
-    try {
-      appendLine(out, record.json, options.outFile, writeBytes);
-    } catch (error) {
-      writeFailure = error;
-      throw error;
-    }
-    options.onRunProgress?.(line.id, null);
-    done++;
-    if (!record.ok) failed++;
-    progress();
-  };
-  let interrupted = false;
-  try {
-    progress();
-    // Lines that are not runs fail at once, without a worker.
-    for (const e of pending) {
-      if (e.invalid) write({ id: e.id, ok: false, error: { ...e.invalid, attempts: 0 }, elapsedMs: 0 });
-    }
-    const runnable = pending.filter((e) => e.run);
-    const started = new Float64Array(runnable.length);
-    await runTasks<unknown>({
-      workers: options.workers,
-      resourceLimits: options.resourceLimits,
-      signal: options.signal,
-      what: 'the batch',
-      count: runnable.length,
-      timeoutMs: (i) => {
-        const seconds = (runnable[i].run!.timeoutSeconds as number | undefined) ?? options.timeoutSeconds;
-        return seconds === undefined ? undefined : seconds * 1000;
-      },
-      task: (i, attempt): RunTask => {
-        if (attempt === 0) started[i] = performance.now();
-        return { kind: 'run', run: runnable[i].run!, attempt };
-      },
-      onProgress: options.onRunProgress && ((i, p) => options.onRunProgress!(runnable[i].id, p)),
-      onResult: (i, result) =>
-        write({ id: runnable[i].id, ok: true, kind: runnable[i].run!.kind, result, elapsedMs: elapsed(started[i]) }),
-      onFailure: (i, error: WorkerFaultError, attempts) => {
-        write({
-          id: runnable[i].id,
-          ok: false,
-          kind: runnable[i].run!.kind,
-          error: { code: error.code, message: describeFailure(error), attempts },
-          elapsedMs: elapsed(started[i]),
-        });
-        return 'continue';
-      },
-    });
-  } catch (error) {
-    if (!(error instanceof InterruptedError)) throw error;
-    interrupted = true;
-  } finally {
-    closeSync(out);
-  }
-  return { total: pending.length, done, failed, skipped, interrupted, outFile: options.outFile, repaired };
 }
 
 /**

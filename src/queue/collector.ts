@@ -17,24 +17,16 @@
  * missed event (a Redis restart) only delays a line. Interrupted (signal): the jobs of this batch still waiting are removed from the queue;
  * the running ones finish on their workers and are collected by the next run of the command.
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
 import { Job, Queue, QueueEvents } from 'bullmq';
-import { InvalidArgumentError } from '../errors.ts';
-import { checkRegularTarget } from '../io/atomic.ts';
 import {
-  appendLine,
-  encodeRecord,
-  MAX_TIMEOUT_SECONDS,
-  readPreviousLines,
-  readRuns,
+  withResultsFile,
   type BatchRunsOptions,
   type BatchRunsSummary,
+  type ResultsFile,
   type RunEntry,
   type RunLine,
 } from '../parallel/batch-runs.ts';
-import { ResultsWriteError } from '../parallel/errors.ts';
 import type { RunProgress } from '../parallel/job-types.ts';
-import { lockOutput } from '../parallel/output-lock.ts';
 import { DEFAULT_QUEUE_NAME, queueName, redisOptions, type QueueTarget } from './connection.ts';
 import { runJobId } from './job-id.ts';
 import { JobWatch } from './watch.ts';
@@ -60,60 +52,12 @@ export interface QueueBatchSummary extends BatchRunsSummary {
 }
 
 export async function runBatchOnQueue(options: QueueBatchOptions): Promise<QueueBatchSummary> {
-  const t = options.timeoutSeconds;
-  if (t !== undefined && !(typeof t === 'number' && Number.isFinite(t) && t > 0 && t <= MAX_TIMEOUT_SECONDS)) {
-    throw new InvalidArgumentError('timeoutSeconds', t, `a number of seconds in (0, ${MAX_TIMEOUT_SECONDS}]`);
-  }
-  const entries = readRuns(options.runsFile);
-  // Appended to and read back: a device or a folder cannot be one.
-  checkRegularTarget(options.outFile);
-  // One batch per output at a time, local or on a queue (the same lock as batch-runs.ts).
-  const lock = lockOutput(options.outFile);
-  try {
-    return await collectLocked(options, entries);
-  } finally {
-    lock.release();
-  }
+  // The same results file, lock and write rules as a local batch (batch-runs.ts).
+  return withResultsFile(options, (results) => collectBatch(options, results));
 }
 
-async function collectLocked(options: QueueBatchOptions, entries: RunEntry[]): Promise<QueueBatchSummary> {
-  const { lines: previous, repaired } = readPreviousLines(options.outFile);
-  const pending = entries.filter((e) => {
-    const last = previous.get(String(e.id));
-    return last === undefined || (options.retryFailed === true && !last.ok);
-  });
-  const skipped = entries.length - pending.length;
-  let done = 0;
-  let failed = 0;
-  const progress = () => options.onProgress?.({ total: pending.length, done, failed, skipped });
-  const written = new Set<string>();
-  let out: number;
-  try {
-    out = openSync(options.outFile, 'a');
-  } catch (error) {
-    throw new ResultsWriteError(options.outFile, error);
-  }
-  const writeBytes = options.writeSync ?? writeSync;
-  // After a failed write nothing more is written (as batch-runs.ts): nothing after the cut.
-  let writeFailure: unknown;
-  const write = (line: RunLine) => {
-    if (writeFailure !== undefined) throw writeFailure;
-    if (written.has(String(line.id))) return; // one line per id, whatever the events say
-    // A failed write cuts the file back to the line's start and throws ResultsWriteError: the
-    // id stays unwritten, and the next start collects it again from Redis.
-    const record = encodeRecord(line);
-    try {
-      appendLine(out, record.json, options.outFile, writeBytes);
-    } catch (error) {
-      writeFailure = error;
-      throw error;
-    }
-    written.add(String(line.id));
-    done++;
-    if (!record.ok) failed++;
-    progress();
-  };
-
+async function collectBatch(options: QueueBatchOptions, results: ResultsFile): Promise<QueueBatchSummary> {
+  const { pending, write } = results;
   const name = queueName(options.queue);
   const connection = redisOptions(options.queue.url);
   const queue = new Queue<RunJobData>(name, { connection });
@@ -123,10 +67,6 @@ async function collectLocked(options: QueueBatchOptions, entries: RunEntry[]): P
   let interrupted = false;
   let removed = 0;
   try {
-    progress();
-    for (const e of pending) {
-      if (e.invalid) write({ id: e.id, ok: false, error: { ...e.invalid, attempts: 0 }, elapsedMs: 0 });
-    }
     await events.waitUntilReady(); // listening before the jobs start, so that no progress is missed
     const outstanding = new Map<string, RunEntry>();
     for (const e of pending) if (e.run) outstanding.set(runJobId(e.id, e.run), e);
@@ -165,10 +105,9 @@ async function collectLocked(options: QueueBatchOptions, entries: RunEntry[]): P
       removed = await removeWaiting(queue, outstanding);
     }
   } finally {
-    closeSync(out);
     await Promise.allSettled([events.close(), queue.close()]);
   }
-  return { total: pending.length, done, failed, skipped, interrupted, outFile: options.outFile, repaired, removed };
+  return { ...results.summary(), interrupted, removed };
 }
 
 /** Adds the jobs not in Redis yet; with retryFailed, a job that failed for good is tried again. */
