@@ -48,6 +48,7 @@ trained on random subsequences of the data by the spec's \`training\` (Adam, lea
 schedule, early stopping on a held-out tail), without checkpoints. Writes to DIR:
   ${REPORT_FILE}      settings, losses, fitted parameters, the forecast per state to \`until\`
   ${PLOT_FILE}          data, fit and forecast per state, and the loss curve
+  ${TIMESERIES_FILES.csv}          the plotted series: the model on the even grid and at the data times, the data
   ${TIMESERIES_FILES.model}       the fitted model (loadFittedModel reads it)
 
 Options:
