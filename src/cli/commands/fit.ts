@@ -36,7 +36,8 @@ Prints whether the fit converged (or NOT, with the reason) and each value with i
 error (Gauss-Newton covariance); report.json holds the correlations as well.
 Shows a progress bar (loss and iteration) on stderr. Writes to DIR:
   ${REPORT_FILE}      fitted values, loss history, residuals, stats
-  ${PLOT_FILE}          the data against the fitted trajectory, residuals beneath, the loss curve
+  ${PLOT_FILE}          the data against the fitted trajectory, residuals beneath, the loss curve,
+                   and the phase plane for two series
   ${PLOT_CSV_FILE}          the plotted series: data, fit and residual per data time
   ${CHECKPOINT_FILE}  while running (every checkpointEvery iterations, and on Ctrl-C);
                    removed when the fit completes
