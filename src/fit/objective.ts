@@ -105,7 +105,30 @@ export interface ResidualEvaluation {
   readonly J: Float64Array;
   /** |r|^2: the problem's loss, the same number evaluateProblem gives (to round-off). */
   readonly loss: number;
-  readonly stats: { readonly fEvals: number; readonly vjpEvals: number; readonly accepted: number; readonly rejected: number };
+  readonly stats: {
+    readonly fEvals: number;
+    readonly vjpEvals: number;
+    readonly accepted: number;
+    readonly rejected: number;
+    /** How J was built: 'forward' (sensitivities, one pass for all n columns) or 'reverse' (one ACA backward pass per row). */
+    readonly jacobian: JacobianPath;
+  };
+}
+
+/** 'forward': forward sensitivities; 'reverse': one ACA backward pass per residual. */
+export type JacobianPath = 'forward' | 'reverse';
+
+/**
+ * The cheaper way to the residual Jacobian (m residuals x n fitted values): forward
+ * sensitivities carry n columns through one solve, reverse passes give one row each, so reverse
+ * wins when m < n (Griewank & Walther, Evaluating Derivatives, 2nd ed., sec. 3.3: forward mode
+ * costs O(n), reverse O(m) evaluations of the map). Reverse needs ACA (the backward pass of the
+ * same discrete map the sensitivities differentiate), without an accuracy loop (which would
+ * refine the tolerances the sensitivities keep fixed).
+ */
+export function jacobianPath(problem: Problem, residuals: number, fitted: number): JacobianPath {
+  const g = problem.gradient;
+  return residuals < fitted && g.method === 'aca' && g.accuracy === undefined ? 'reverse' : 'forward';
 }
 
 /**
@@ -113,10 +136,19 @@ export interface ResidualEvaluation {
  * their Jacobian with respect to theta from the forward sensitivities of the same discrete map
  * (gradients/sensitivities.ts): 2 J^T r equals evaluateProblem's gradient to round-off.
  */
-export function evaluateResiduals(problem: Problem, theta: ArrayLike<number>): ResidualEvaluation {
+export function evaluateResiduals(problem: Problem, theta: ArrayLike<number>, path?: JacobianPath): ResidualEvaluation {
   const data = problem.data;
   if (!problem.loss || !data) throw new InvalidArgumentError('problem.data', undefined, 'a data table (the residuals need observations)');
   const { y0, params } = valuesAt(problem, theta);
+  let observedCells = 0;
+  for (let q = 0; q < data.values.length; q++) if (!Number.isNaN(data.values[q])) observedCells++;
+  const chosen = path ?? jacobianPath(problem, observedCells, problem.free.length);
+  if (chosen === 'reverse') {
+    if (problem.gradient.method !== 'aca') {
+      throw new InvalidArgumentError('jacobian', 'reverse', `'forward' (reverse rows need ACA; the problem's gradient method is ${problem.gradient.method})`);
+    }
+    return reverseResiduals(problem, theta, y0, params, data, observedCells);
+  }
   const seeds = problem.free.map((free) => ({ target: free.target === 'initial' ? ('initial' as const) : ('params' as const), index: free.index }));
   // The same forward pass as the gradient's: ACA runs at toleranceFactor x the tolerances, so
   // |r|^2 here is its loss and 2 J^T r its gradient.
@@ -162,5 +194,75 @@ export function evaluateResiduals(problem: Problem, theta: ArrayLike<number>): R
   let loss = 0;
   for (let i = 0; i < cells; i++) loss += r[i] * r[i];
   const { fEvals, accepted, rejected } = sens.stats;
-  return { r, J, loss, stats: { fEvals, vjpEvals: 0, accepted, rejected } };
+  return { r, J, loss, stats: { fEvals, vjpEvals: 0, accepted, rejected, jacobian: 'forward' } };
+}
+
+/**
+ * The residuals with J row by row: for each observed cell q, the gradient driver with the loss
+ * r_q (its value and d r_q / d outputs, nonzero at one output time) gives d r_q / d(y0, p) by one
+ * ACA backward pass. Same settings as the forward path (ACA's toleranceFactor, the TypeScript
+ * integrator), so both give the same J to round-off.
+ */
+function reverseResiduals(
+  problem: Problem,
+  theta: ArrayLike<number>,
+  y0: Float64Array,
+  params: Float64Array,
+  data: NonNullable<Problem['data']>,
+  cells: number,
+): ResidualEvaluation {
+  const d = problem.field.dim;
+  const n = problem.free.length;
+  const m = problem.series.length;
+  const K = data.times.length;
+  const scale = (problem.spec.loss?.reduction ?? 'sum') === 'mean' ? 1 / Math.max(cells, 1) : 1;
+  const chain = Float64Array.from(problem.free, (free, j) => fittedJacobian(free, theta[j]));
+  const r = new Float64Array(cells);
+  const J = new Float64Array(cells * n);
+  const dh = new Float64Array(d);
+  const stats = { fEvals: 0, vjpEvals: 0, accepted: 0, rejected: 0, jacobian: 'reverse' as const };
+  let q = 0;
+  for (let k = 0; k < K; k++) {
+    for (let j = 0; j < m; j++) {
+      const observed = data.values[k * m + j];
+      if (Number.isNaN(observed)) continue;
+      const s = problem.series[j];
+      const sw = Math.sqrt(scale * s.weight);
+      const t = data.times[k];
+      // The loss r_q: one residual, linear in the output row k through h's gradient.
+      const loss = (outputs: Float64Array, _times: Float64Array, grad: Float64Array): number => {
+        grad.fill(0);
+        const y = outputs.subarray(k * d, (k + 1) * d);
+        if (s.observation) {
+          s.observation.gradient(t, y, dh);
+          for (let i = 0; i < d; i++) grad[k * d + i] = sw * dh[i];
+          return sw * (s.observation.value(t, y) - observed);
+        }
+        grad[k * d + s.state] = sw;
+        return sw * (y[s.state] - observed);
+      };
+      const result = gradient(problem.field, y0, {
+        ...problem.solver,
+        times: data.times,
+        t0: problem.t0,
+        params,
+        loss,
+        gradient: problem.gradient,
+        backend: 'js',
+      });
+      r[q] = result.loss;
+      const row = J.subarray(q * n, (q + 1) * n);
+      problem.free.forEach((free, c) => {
+        row[c] = (free.target === 'initial' ? result.dy0[free.index] : result.dp[free.index]) * chain[c];
+      });
+      stats.fEvals += result.stats.fEvals;
+      stats.vjpEvals += result.stats.vjpEvals;
+      stats.accepted += result.stats.accepted;
+      stats.rejected += result.stats.rejected;
+      q++;
+    }
+  }
+  let loss = 0;
+  for (let i = 0; i < cells; i++) loss += r[i] * r[i];
+  return { r, J, loss, stats };
 }

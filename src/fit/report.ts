@@ -101,12 +101,14 @@ const MAX_PLOT_PANELS = 24;
 
 /**
  * The data against the fitted trajectory, one panel per series with its residual panel (data -
- * fit at the data times) beneath, and the loss history labelled with the optimizer.
+ * fit at the data times) beneath, the loss history labelled with the optimizer, and for two series
+ * the phase plane (the second against the first).
  */
 export function fitPlot(problem: Problem, result: FitResult, points = 400): string {
   const data = problem.data;
   const top: PlotOptions[] = [];
   const bottom: PlotOptions[] = [];
+  let phase: PlotOptions | undefined;
   if (data) {
     const { fine, fitted, atData } = fittedSeries(problem, result, points);
     const m = problem.series.length;
@@ -137,6 +139,20 @@ export function fitPlot(problem: Problem, result: FitResult, points = 400): stri
         ],
       });
     });
+    if (m === 2) {
+      // The phase plane of two series: the fit from the dense grid (`points` times), never the
+      // data times, so that sparse data still give a smooth curve; the data where both are observed.
+      const [a, b] = problem.series;
+      phase = {
+        title: `${b.name} against ${a.name}`,
+        xLabel: a.name,
+        yLabel: b.name,
+        series: [
+          { name: 'data', x: Float64Array.from(rows, (k) => data.values[k * m]), y: Float64Array.from(rows, (k) => data.values[k * m + 1]), style: 'points' },
+          { name: 'fit', x: Float64Array.from(fine, (_, k) => fitted[k * m]), y: Float64Array.from(fine, (_, k) => fitted[k * m + 1]), style: 'line' },
+        ],
+      };
+    }
   }
   const loss: PlotOptions = {
     title: `loss during the fit (${problem.optimizer.method})`,
@@ -146,7 +162,7 @@ export function fitPlot(problem: Problem, result: FitResult, points = 400): stri
     series: [{ name: 'loss', x: result.history.map((_, k) => k), y: result.history, style: 'line+points', radius: 2 }],
   };
   const columns = Math.max(1, top.length);
-  const panels = [...top, ...bottom, loss];
+  const panels = [...top, ...bottom, loss, ...(phase ? [phase] : [])];
   return panelGrid({ panels, columns, title: `${problem.name}: data and fit` });
 }
 

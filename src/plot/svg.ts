@@ -7,7 +7,8 @@
  *     { name: 'data', x: times, y: xs, style: 'points' },
  *     { name: 'fit', x: fine, y: xfit, style: 'line' } ] })
  *
- * Non-finite values are skipped (a NaN splits a line). Output is a complete SVG document.
+ * Non-finite values are skipped (a NaN splits a line). The legend sits outside the data area (to
+ * the right, or below when wide; the plot grows by its room). Output is a complete SVG document.
  */
 
 export type SeriesStyle = 'line' | 'points' | 'line+points';
@@ -61,9 +62,10 @@ export const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '
 
 /** One plot as an SVG document. */
 export function linePlot(options: PlotOptions): string {
-  const width = options.width ?? 640;
-  const height = options.height ?? 400;
-  return svgDocument(width, height, renderPanel(options, 0, 0, width, height, 'p0'));
+  const space = legendSpace(options, options.width ?? 640);
+  const width = (options.width ?? 640) + space.right;
+  const height = (options.height ?? 400) + space.below;
+  return svgDocument(width, height, renderPanel(options, 0, 0, width, height, 'p0', space));
 }
 
 /** Several plots in a grid, as one SVG document. */
@@ -71,15 +73,18 @@ export function panelGrid(options: GridOptions): string {
   const n = options.panels.length;
   const columns = Math.max(1, options.columns ?? Math.min(3, n));
   const rows = Math.ceil(n / columns);
-  const pw = options.panelWidth ?? 420;
-  const ph = options.panelHeight ?? 300;
+  // Every panel grows by the largest legend's space, so that the grid stays regular.
+  const spaces = options.panels.map((panel) => legendSpace(panel, options.panelWidth ?? 420));
+  const space = { right: Math.max(0, ...spaces.map((s) => s.right)), below: Math.max(0, ...spaces.map((s) => s.below)) };
+  const pw = (options.panelWidth ?? 420) + space.right;
+  const ph = (options.panelHeight ?? 300) + space.below;
   const top = options.title ? 30 : 0;
   const width = columns * pw;
   const height = top + rows * ph;
   const parts: string[] = [];
   if (options.title) parts.push(text(width / 2, 20, options.title, { anchor: 'middle', size: 16, weight: 'bold' }));
   options.panels.forEach((panel, k) => {
-    parts.push(renderPanel(panel, (k % columns) * pw, top + Math.floor(k / columns) * ph, pw, ph, `p${k}`));
+    parts.push(renderPanel(panel, (k % columns) * pw, top + Math.floor(k / columns) * ph, pw, ph, `p${k}`, space));
   });
   return svgDocument(width, height, parts.join('\n'));
 }
@@ -97,11 +102,39 @@ interface Axis {
 
 const MARGIN = { left: 64, right: 16, top: 32, bottom: 48 };
 
-function renderPanel(options: PlotOptions, x0: number, y0: number, width: number, height: number, id: string): string {
+const LEGEND_ROW = 16;
+
+/** Room for the legend outside the plot area: to the right, or below when it is wide. */
+interface LegendSpace {
+  readonly right: number;
+  readonly below: number;
+}
+
+function showLegend(options: PlotOptions): boolean {
+  return options.legend ?? options.series.length > 1;
+}
+
+function legendWidth(series: readonly PlotSeries[]): number {
+  return 24 + 7 * Math.max(0, ...series.map((s) => s.name.length));
+}
+
+/**
+ * The legend goes outside the data area so that it never covers data: to the right of the plot
+ * area, the panel growing by its width, unless it would be wider than a third of the panel;
+ * then below the x label, the panel growing by its height.
+ */
+function legendSpace(options: PlotOptions, width: number): LegendSpace {
+  if (!showLegend(options) || options.series.length === 0) return { right: 0, below: 0 };
+  const w = legendWidth(options.series) + 12;
+  if (w <= width / 3) return { right: w, below: 0 };
+  return { right: 0, below: options.series.length * LEGEND_ROW + 14 };
+}
+
+function renderPanel(options: PlotOptions, x0: number, y0: number, width: number, height: number, id: string, space: LegendSpace): string {
   let left = x0 + MARGIN.left;
-  let right = x0 + width - MARGIN.right;
+  let right = x0 + width - MARGIN.right - space.right;
   let top = y0 + MARGIN.top;
-  let bottom = y0 + height - MARGIN.bottom;
+  let bottom = y0 + height - MARGIN.bottom - space.below;
   const xScale = options.xScale ?? 'linear';
   const yScale = options.yScale ?? 'linear';
   let xr = options.xRange ?? dataRange(options.series, 'x', xScale);
@@ -146,7 +179,11 @@ function renderPanel(options: PlotOptions, x0: number, y0: number, width: number
   out.push(`<g clip-path="url(#${clip})">`);
   options.series.forEach((s, k) => out.push(renderSeries(s, color(s, k), xAxis, yAxis)));
   out.push(`</g>`);
-  if (options.legend ?? options.series.length > 1) out.push(legend(options.series, right, top));
+  if (showLegend(options) && options.series.length > 0) {
+    // The panel's own placement (right or below), inside the room the panel was given.
+    const own = legendSpace(options, width - space.right);
+    out.push(own.right > 0 || space.below === 0 ? legend(options.series, right + 12, top) : legend(options.series, left, bottom + MARGIN.bottom));
+  }
   out.push(`</g>`);
   return out.join('\n');
 }
@@ -180,12 +217,11 @@ function renderSeries(s: PlotSeries, stroke: string, xAxis: Axis, yAxis: Axis): 
   return parts.join('\n');
 }
 
-function legend(series: readonly PlotSeries[], right: number, top: number): string {
-  const rowHeight = 16;
-  const width = 24 + 7 * Math.max(...series.map((s) => s.name.length));
-  const x = right - width - 8;
-  const y = top + 8;
-  const parts = [`<rect x="${f(x)}" y="${f(y)}" width="${f(width)}" height="${f(series.length * rowHeight + 6)}" fill="white" fill-opacity="0.85" stroke="#999"/>`];
+/** The legend box with its top-left corner at (x, y), outside the plot area. */
+function legend(series: readonly PlotSeries[], x: number, y: number): string {
+  const rowHeight = LEGEND_ROW;
+  const width = legendWidth(series);
+  const parts = [`<rect x="${f(x)}" y="${f(y)}" width="${f(width)}" height="${f(series.length * rowHeight + 6)}" fill="white" stroke="#999"/>`];
   series.forEach((s, k) => {
     const cy = y + 11 + k * rowHeight;
     const c = escape(color(s, k));

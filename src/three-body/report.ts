@@ -134,3 +134,35 @@ export function lossPlot(curves: { name: string; losses: readonly number[] }[], 
     series: curves.map((c, k) => ({ name: c.name, x: c.losses.map((_, i) => i + 1), y: c.losses, style: 'line' as const, dash: DASHES[k % DASHES.length], width: 2 })),
   });
 }
+
+const csvCell = (v: number) => (Number.isFinite(v) ? String(v) : '');
+
+/**
+ * The orbit picture's numbers (orbits.csv beside orbits.svg): per observation time, each body's
+ * observed x, y, z and each method's fitted x, y, z; blank where not observed or not finite.
+ */
+export function orbitCsv(bodies: number, truth: Observations, predictions: readonly { name: string; positions: Float64Array }[]): string {
+  const n = 3 * bodies;
+  const axes = ['x', 'y', 'z'];
+  const header = ['t'];
+  for (let b = 0; b < bodies; b++) {
+    for (const a of axes) header.push(`body${b + 1}_${a}_observed`);
+    for (const pred of predictions) for (const a of axes) header.push(`body${b + 1}_${a}_${pred.name}`);
+  }
+  const rows = Array.from(truth.times, (t, k) => {
+    const row = [String(t)];
+    for (let b = 0; b < bodies; b++) {
+      for (let i = 0; i < 3; i++) row.push(csvCell(truth.positions[k * n + 3 * b + i]));
+      for (const pred of predictions) for (let i = 0; i < 3; i++) row.push(csvCell(pred.positions[k * n + 3 * b + i]));
+    }
+    return row.join(',');
+  });
+  return [header.join(','), ...rows].join('\n') + '\n';
+}
+
+/** The loss picture's numbers (loss.csv beside loss.svg): per epoch, each method's training loss. */
+export function lossCsv(curves: readonly { name: string; losses: readonly number[] }[]): string {
+  const epochs = Math.max(0, ...curves.map((c) => c.losses.length));
+  const rows = Array.from({ length: epochs }, (_, i) => [String(i + 1), ...curves.map((c) => (i < c.losses.length ? csvCell(c.losses[i]) : ''))].join(','));
+  return [['epoch', ...curves.map((c) => c.name)].join(','), ...rows].join('\n') + '\n';
+}

@@ -5,6 +5,7 @@
  *   report.json   settings, stop reason, timing, losses, fitted parameters by name, the error on
  *                 the data and the forecast (per state, on an even grid to `until`)
  *   fit.svg       data, fit and forecast per state (and the phase plane for two states), loss
+ *   fit.csv       the plotted series: the model on the even grid and at the data times, the data
  *   model.json    the fitted model (model-io.ts), loadable with loadFittedModel
  * The caller builds the field (from the spec) and the series (from the data) and reports progress
  * through the training callbacks.
@@ -14,14 +15,14 @@ import type { Field } from '../fields/field.ts';
 import { makeOutputFolder, writeFileAtomic } from '../io/atomic.ts';
 import { forecast, forecastReport, type Forecast } from './forecast.ts';
 import { fittedModelJson } from './model-io.ts';
-import { forecastPlot } from './plot.ts';
+import { forecastCsv, forecastPlot } from './plot.ts';
 import type { TimeSeries } from './series.ts';
 import { trainInPhases, trainTimeSeries, type TrainOptions, type TrainResult } from './train.ts';
 
 /** The `format` key of a trained time-series model's report.json (docs/formats.md). */
 export const TIMESERIES_REPORT_FORMAT = 'aca-ode/timeseries-report@1';
 
-export const TIMESERIES_FILES = { report: 'report.json', plot: 'fit.svg', model: 'model.json' } as const;
+export const TIMESERIES_FILES = { report: 'report.json', plot: 'fit.svg', csv: 'fit.csv', model: 'model.json' } as const;
 
 export interface TimeSeriesJob {
   /** Everything trainTimeSeries takes (field, series, params, y0, iterations, lr, ...). */
@@ -75,6 +76,7 @@ export async function runTimeSeriesJob(job: TimeSeriesJob): Promise<TimeSeriesJo
     };
     await write(TIMESERIES_FILES.model, `${JSON.stringify(model, null, 2)}\n`);
     await write(TIMESERIES_FILES.plot, svg);
+    await write(TIMESERIES_FILES.csv, forecastCsv(series, fc, stateNames));
     await write(TIMESERIES_FILES.report, `${JSON.stringify(report, null, 2)}\n`);
   }
   return { result, forecast: fc, report, svg, files };

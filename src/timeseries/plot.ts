@@ -1,7 +1,8 @@
 /**
  * The SVG of a time-series fit: one panel per state with the data as points, the fitted
  * trajectory over the data's span and the forecast past its end as lines, and (for two states)
- * the phase plane. An optional reference trajectory (the truth of a synthetic problem) is drawn
+ * the phase plane, drawn from the forecast's even grid (dense: 500 points by default), never from
+ * the data times, so that a sparse series still gives a smooth curve. An optional reference trajectory (the truth of a synthetic problem) is drawn
  * as a thin line, and the training loss as a last panel.
  */
 import { panelGrid, type PlotOptions, type PlotSeries } from '../plot/svg.ts';
@@ -74,4 +75,36 @@ export function forecastPlot(series: TimeSeries, fc: Forecast, options: Forecast
     });
   }
   return panelGrid({ panels, title: options.title });
+}
+
+/**
+ * The plotted series as CSV (fit.csv beside fit.svg): one row per grid time (kind 'grid': the
+ * model's states there, the lines of the state panels and the phase plane) and one per data time
+ * (kind 'data': the model at that time and the observation, blank where not observed), in time
+ * order, grid rows first at a tie.
+ */
+export function forecastCsv(series: TimeSeries, fc: Forecast, stateNames?: readonly string[]): string {
+  const d = fc.dim;
+  const names = stateNames ?? Array.from({ length: d }, (_, i) => `y${i + 1}`);
+  const m = series.observed.length;
+  const header = ['t', 'kind', ...names.flatMap((name) => [`${name}_model`, `${name}_data`])];
+  const cell = (v: number) => (Number.isNaN(v) ? '' : String(v));
+  const gridRow = (k: number) => [String(fc.times[k]), 'grid', ...names.flatMap((_, i) => [cell(fc.states[k * d + i]), ''])].join(',');
+  const dataRow = (k: number) =>
+    [
+      String(series.times[k]),
+      'data',
+      ...names.flatMap((_, i) => {
+        const j = series.observed.indexOf(i);
+        return [cell(fc.atData[k * d + i]), j >= 0 ? cell(series.values[k * m + j]) : ''];
+      }),
+    ].join(',');
+  const rows = [header.join(',')];
+  let g = 0;
+  for (let k = 0; k < series.times.length; k++) {
+    while (g < fc.times.length && fc.times[g] <= series.times[k]) rows.push(gridRow(g++));
+    rows.push(dataRow(k));
+  }
+  while (g < fc.times.length) rows.push(gridRow(g++));
+  return rows.join('\n') + '\n';
 }

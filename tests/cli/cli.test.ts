@@ -175,7 +175,13 @@ describe('aca fit', () => {
     expect(report.converged).toBe(true);
     expect(report.residuals.x.count).toBe(100);
     expect(readdirSync(out).sort()).toEqual(['fit.csv', 'fit.svg', 'report.json']);
-    expect(readFileSync(join(out, 'fit.svg'), 'utf8')).toContain('<svg');
+    const svg = readFileSync(join(out, 'fit.svg'), 'utf8');
+    expect(svg).toContain('<svg');
+    // Two series: a phase-plane panel whose fit curve has the dense grid's 400 points, not the data's 100 times.
+    const phase = svg.slice(svg.indexOf('>y against x</text>'));
+    expect(phase.length).toBeLessThan(svg.length);
+    const fitPath = phase.match(/<path d="([^"]*)" fill="none"/)![1];
+    expect(fitPath.split(/[ML]/).filter(Boolean).length).toBe(400);
     expect(child.stdout).toContain('params.a');
   });
 

@@ -1,7 +1,7 @@
 /**
  * `aca fit` on specs whose model has a network, in-process through main(argv, io): the hybrid
  * Lotka-Volterra model of data/lv_hybrid.yaml (its whole schedule) and the spiral neural ODE of
- * data/spiral.yaml (a short schedule), each writing report.json with a forecast, fit.svg and
+ * data/spiral.yaml (a short schedule), each writing report.json with a forecast, fit.svg, fit.csv and
  * model.json; a series with gaps and an explicit initial state on two worker threads; an
  * interrupt (a child process sent SIGINT); and the command-line errors of a network fit.
  */
@@ -56,7 +56,7 @@ describe('aca fit: hybrid Lotka-Volterra (data/lv_hybrid.yaml)', () => {
     const out = tempDir();
     const result = await run('fit', HYBRID_SPEC, '--out', out);
     expect(result.code).toBe(0);
-    expect(readdirSync(out).sort()).toEqual(['fit.svg', 'model.json', 'report.json']);
+    expect(readdirSync(out).sort()).toEqual(['fit.csv', 'fit.svg', 'model.json', 'report.json']);
     expect(result.stdout).toMatch(/^trained hybrid model: 65 network weights and 0 model parameters in 1500 iterations \(iterations\)/);
     expect(result.stdout).toContain(`report: ${join(out, 'report.json')}\n`);
 
@@ -194,7 +194,7 @@ describe('aca fit: an interrupted network fit (child process)', () => {
     child.kill('SIGINT');
     expect(await exited).toBe(1);
     expect(stderr).toMatch(/aca fit: training interrupted after \d+ iterations; the files hold the best parameters so far\n$/);
-    expect(readdirSync(out).sort()).toEqual(['fit.svg', 'model.json', 'report.json']);
+    expect(readdirSync(out).sort()).toEqual(['fit.csv', 'fit.svg', 'model.json', 'report.json']);
     const report = readJson(join(out, 'report.json'));
     expect(report.training.reason).toBe('interrupted');
     expect(report.training.iterations).toBeLessThan(4000);

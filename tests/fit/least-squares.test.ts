@@ -79,6 +79,52 @@ describe('Levenberg-Marquardt on the Lotka-Volterra data', () => {
   });
 });
 
+describe('residual Jacobian by reverse passes when observations are fewer than fitted values', () => {
+  /** LV with 3 observed cells and 6 fitted values (the four rates and both initial states, x in log). */
+  function fewObservations() {
+    const data = { ...lv.data!, times: Float64Array.from([0, 2.5, 5]), values: Float64Array.from([1, NaN, 1.3, 0.9, NaN, NaN]), lines: [2, 27, 52] };
+    const spec = {
+      ...lv.spec,
+      initial: { x: { value: 1, transform: 'log' }, y: { value: 1 } },
+      params: { ...(lv.spec.params as object), b: { value: 0.8, transform: 'log' } },
+    } as Spec;
+    return buildProblem(spec, data);
+  }
+
+  it('chooses reverse (m = 3 < n = 6) and gives the forward sensitivities J to 1e-9 relative, and the same r', () => {
+    const problem = fewObservations();
+    const theta = initialTheta(problem);
+    expect(theta.length).toBe(6);
+    const auto = evaluateResiduals(problem, theta);
+    const forward = evaluateResiduals(problem, theta, 'forward');
+    expect(auto.stats.jacobian).toBe('reverse');
+    expect(forward.stats.jacobian).toBe('forward');
+    expect(auto.r.length).toBe(3);
+    expect(auto.stats.vjpEvals).toBeGreaterThan(0);
+    let scale = 0;
+    for (const v of forward.J) scale = Math.max(scale, Math.abs(v));
+    expect(scale).toBeGreaterThan(0.1);
+    for (let q = 0; q < auto.J.length; q++) expect(Math.abs(auto.J[q] - forward.J[q])).toBeLessThan(1e-9 * scale);
+    for (let q = 0; q < auto.r.length; q++) expect(Math.abs(auto.r[q] - forward.r[q])).toBeLessThan(1e-12 * Math.max(1, Math.abs(forward.r[q])));
+    // 2 J^T r is ACA's gradient of the loss (the driver's one backward pass with the whole loss).
+    const ref = evaluateProblem(problem, theta);
+    for (let c = 0; c < 6; c++) {
+      let g = 0;
+      for (let q = 0; q < 3; q++) g += 2 * auto.J[q * 6 + c] * auto.r[q];
+      expect(Math.abs(g - ref.g[c])).toBeLessThan(1e-9 * Math.max(1, Math.abs(ref.g[c])));
+    }
+  });
+
+  it('keeps forward sensitivities when m >= n, and when the gradient method is not ACA', () => {
+    const theta = initialTheta(lvWith({}));
+    expect(evaluateResiduals(lvWith({}), theta).stats.jacobian).toBe('forward');
+    const problem = fewObservations();
+    const naive = { ...problem, gradient: { method: 'naive' as const } };
+    expect(evaluateResiduals(naive, initialTheta(problem)).stats.jacobian).toBe('forward');
+    expect(() => evaluateResiduals(naive, initialTheta(problem), 'reverse')).toThrow(/reverse rows need ACA/);
+  });
+});
+
 describe('honest stops on a badly scaled problem (a in units 1000 times too large)', () => {
   it('L-BFGS without scaling stops by ftol away from the minimum: NOT converged, with the reason', async () => {
     const result = await fit(badlyScaled({ method: 'lbfgs', scaling: 'none', ftol: 1e-6 }));

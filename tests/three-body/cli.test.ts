@@ -30,6 +30,14 @@ describe('aca three-body', () => {
     for (const e of report.rows[0].relativeErrors) expect(e).toBeLessThan(0.01);
     expect(readFileSync(join(out, 'orbits.svg'), 'utf8')).toMatch(/^<svg|^<\?xml/);
     expect(existsSync(join(out, 'loss.svg'))).toBe(true);
+    // The plotted numbers beside the pictures: one loss row per epoch, the orbits per observation time.
+    const lossRows = readFileSync(join(out, 'loss.csv'), 'utf8').trimEnd().split('\n');
+    expect(lossRows[0]).toBe('epoch,aca');
+    expect(lossRows.length - 1).toBe(report.lossHistory.aca.length);
+    expect(Number(lossRows.at(-1)!.split(',')[1])).toBe(report.lossHistory.aca.at(-1));
+    const orbitRows = readFileSync(join(out, 'orbits.csv'), 'utf8').trimEnd().split('\n');
+    expect(orbitRows[0].startsWith('t,body1_x_observed,body1_y_observed,body1_z_observed,body1_x_aca,')).toBe(true);
+    expect(orbitRows[0].split(',').length).toBe(1 + 3 * 2 * 3);
     // PNG copies through resvg: the PNG signature, and a picture of the requested width.
     const png = readFileSync(join(out, 'orbits.png'));
     expect([...png.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);

@@ -18,7 +18,7 @@ import { candidateStarts, resolveStartFrom, sampleSubsequences, subsequenceProbl
 import { FittedModelError } from '../../src/timeseries/model-io.ts';
 import { loadFittedModel, saveFittedModel } from '../../src/timeseries/model-file.ts';
 import { runTimeSeriesJob } from '../../src/timeseries/job.ts';
-import { forecastPlot } from '../../src/timeseries/plot.ts';
+import { forecastCsv, forecastPlot } from '../../src/timeseries/plot.ts';
 import { checkSchedule, learningRate } from '../../src/timeseries/schedule.ts';
 import { createTimeSeries, holdoutStart, seriesMse } from '../../src/timeseries/series.ts';
 import { autonomousField, trainTimeSeries } from '../../src/timeseries/train.ts';
@@ -232,6 +232,24 @@ describe('fitted models and forecasts', () => {
     const svg = forecastPlot(series, fc, { title: 'LV', stateNames: LV.stateNames });
     expect(svg.startsWith('<svg') || svg.startsWith('<?xml')).toBe(true);
     expect(svg).toContain('forecast');
+    // The phase plane's model curve is drawn from the dense grid (141 points), not the 60 data times.
+    const phase = svg.slice(svg.indexOf('>y against x</text>'));
+    const modelPath = phase.match(/<path d="([^"]*)" fill="none" stroke="#[0-9a-f]+" stroke-width="1.5"/)![1];
+    expect(modelPath.split(/[ML]/).filter(Boolean).length).toBe(141);
+    // fit.csv: the grid rows are the forecast's states, the data rows the model and data at the data times.
+    const csv = forecastCsv(series, fc, LV.stateNames).trimEnd().split('\n');
+    expect(csv[0]).toBe('t,kind,x_model,x_data,y_model,y_data');
+    expect(csv.length).toBe(1 + 141 + TIMES.length);
+    const grid = csv.filter((r) => r.split(',')[1] === 'grid').map((r) => r.split(','));
+    const rows = csv.filter((r) => r.split(',')[1] === 'data').map((r) => r.split(','));
+    expect(grid.length).toBe(141);
+    expect(Number(grid[140][0])).toBe(14);
+    expect(Number(grid[70][4])).toBe(fc.states[70 * 2 + 1]);
+    expect(Number(rows[7][0])).toBe(TIMES[7]);
+    expect(Number(rows[7][2])).toBe(fc.atData[7 * 2]);
+    expect(Number(rows[7][3])).toBe(series.values[7 * 2]);
+    const times = csv.slice(1).map((r) => Number(r.split(',')[0]));
+    for (let k = 1; k < times.length; k++) expect(times[k]).toBeGreaterThanOrEqual(times[k - 1]);
     expect(() => forecast(LV, TRUE, [1, 1], series, { until: 5 })).toThrow(/until.*at or after the data's end/);
   });
 
@@ -245,7 +263,8 @@ describe('fitted models and forecasts', () => {
       points: 50,
       outDir: out,
     });
-    expect(job.files.map((f) => f.slice(out.length + 1)).sort()).toEqual(['fit.svg', 'model.json', 'report.json']);
+    expect(job.files.map((f) => f.slice(out.length + 1)).sort()).toEqual(['fit.csv', 'fit.svg', 'model.json', 'report.json']);
+    expect(readFileSync(join(out, 'fit.csv'), 'utf8').trimEnd().split('\n').length).toBe(1 + 50 + 60);
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
     expect(report.forecast.until).toBe(14);
     expect(report.forecast.times.length).toBe(50);

@@ -36,7 +36,8 @@ Prints whether the fit converged (or NOT, with the reason) and each value with i
 error (Gauss-Newton covariance); report.json holds the correlations as well.
 Shows a progress bar (loss and iteration) on stderr. Writes to DIR:
   ${REPORT_FILE}      fitted values, loss history, residuals, stats
-  ${PLOT_FILE}          the data against the fitted trajectory, residuals beneath, the loss curve
+  ${PLOT_FILE}          the data against the fitted trajectory, residuals beneath, the loss curve,
+                   and the phase plane for two series
   ${PLOT_CSV_FILE}          the plotted series: data, fit and residual per data time
   ${CHECKPOINT_FILE}  while running (every checkpointEvery iterations, and on Ctrl-C);
                    removed when the fit completes
@@ -48,6 +49,7 @@ trained on random subsequences of the data by the spec's \`training\` (Adam, lea
 schedule, early stopping on a held-out tail), without checkpoints. Writes to DIR:
   ${REPORT_FILE}      settings, losses, fitted parameters, the forecast per state to \`until\`
   ${PLOT_FILE}          data, fit and forecast per state, and the loss curve
+  ${TIMESERIES_FILES.csv}          the plotted series: the model on the even grid and at the data times, the data
   ${TIMESERIES_FILES.model}       the fitted model (loadFittedModel reads it)
 
 Options:

@@ -13,7 +13,7 @@ import { estimate } from '../../three-body/estimate.ts';
 import { poolEvaluator } from '../../three-body/pool-evaluator.ts';
 import { closePool } from '../../parallel/pool.ts';
 import { runPaperExperiment } from '../../three-body/paper-experiment.ts';
-import { comparisonTable, lossPlot, orbitPlot, rowsFromOutcomes, type TableRow } from '../../three-body/report.ts';
+import { comparisonTable, lossCsv, lossPlot, orbitCsv, orbitPlot, rowsFromOutcomes, type TableRow } from '../../three-body/report.ts';
 import { solve } from '../../solvers/solve.ts';
 import { systemField, UNIT_SYSTEMS } from '../../three-body/system.ts';
 import { readObservations, readStartingValues } from '../../three-body/user-data.ts';
@@ -384,6 +384,15 @@ async function writePictures(
       pngSkippedNoted = true;
       process.stderr.write(`note: PNG copies skipped (${PNG_RENDERER} is not installed; npm install ${PNG_RENDERER} to get them)\n`);
     }
+  }
+  // The plotted numbers beside each picture, for a plot in another tool.
+  const tables: [string, string][] = [
+    [orbits.replace(/\.svg$/, '.csv'), orbitCsv(bodies, truth, results)],
+    [loss.replace(/\.svg$/, '.csv'), lossCsv(results.map((r) => ({ name: r.name, losses: r.losses })))],
+  ];
+  for (const [file, csv] of tables) {
+    await writeFileAtomic(file, csv);
+    written.push(file);
   }
   await writeFileAtomic(json, JSON.stringify({ format: THREE_BODY_REPORT_FORMAT, ...report, lossHistory: Object.fromEntries(results.map((r) => [r.name, r.losses])) }, null, 2) + '\n');
   return [...written, json];
