@@ -38,49 +38,21 @@ interface Problem {
   atol: (rtol: number) => number | number[];
 }
 
-const problems: Problem[] = [
-  {
-    name: 'rober',
-    field: expressionField({
-      states: ['y1', 'y2', 'y3'],
-      params: ['k1', 'k2', 'k3'],
-      equations: { y1: '-k1*y1 + k3*y2*y3', y2: 'k1*y1 - k2*y2^2 - k3*y2*y3', y3: 'k2*y2^2' },
-    }),
-    y0: [1, 0, 0],
-    t1: 1e11,
-    params: [0.04, 3e7, 1e4],
-    atol: (rtol) => rtol * 1e-4,
-  },
-  {
-    name: 'hires',
-    field: expressionField({
-      states: ['y1', 'y2', 'y3', 'y4', 'y5', 'y6', 'y7', 'y8'],
-      params: [],
-      equations: {
-        y1: '-1.71*y1 + 0.43*y2 + 8.32*y3 + 0.0007',
-        y2: '1.71*y1 - 8.75*y2',
-        y3: '-10.03*y3 + 0.43*y4 + 0.035*y5',
-        y4: '8.32*y2 + 1.71*y3 - 1.12*y4',
-        y5: '-1.745*y5 + 0.43*y6 + 0.43*y7',
-        y6: '-280*y6*y8 + 0.69*y4 + 1.71*y5 - 0.43*y6 + 0.69*y7',
-        y7: '280*y6*y8 - 1.81*y7',
-        y8: '-280*y6*y8 + 1.81*y7',
-      },
-    }),
-    y0: [1, 0, 0, 0, 0, 0, 0, 0.0057],
-    t1: 321.8122,
-    params: [],
-    atol: (rtol) => rtol * 1e-3,
-  },
-  {
-    name: 'vdp1000',
-    field: expressionField({ states: ['x', 'v'], params: ['mu'], equations: { x: 'v', v: 'mu*(1 - x^2)*v - x' } }),
-    y0: [2, 0],
-    t1: 3000,
-    params: [1000],
-    atol: (rtol) => rtol * 1e-3,
-  },
-];
+// The problems themselves are data/problems/stiff.json (shared with tests/solvers/stiff.test.ts).
+const STIFF = JSON.parse(readFileSync(join(here, '../../data/problems/stiff.json'), 'utf8'));
+const ATOL: Record<string, (rtol: number) => number | number[]> = {
+  rober: (rtol) => rtol * 1e-4,
+  hires: (rtol) => rtol * 1e-3,
+  vdp1000: (rtol) => rtol * 1e-3,
+};
+const problems: Problem[] = Object.keys(ATOL).map((name) => ({
+  name,
+  field: expressionField(STIFF[name].model),
+  y0: STIFF[name].y0,
+  t1: STIFF[name].t1,
+  params: STIFF[name].params,
+  atol: ATOL[name],
+}));
 
 function run(p: Problem, method: string, rtol: number): Solution | string {
   try {

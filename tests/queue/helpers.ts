@@ -100,7 +100,7 @@ export class PrivateRedis {
       const timer = setTimeout(() => reject(new Error(`redis-server did not start: ${out}`)), 15_000);
       child.stdout!.on('data', (chunk: Buffer) => {
         out += chunk.toString('utf8');
-        if (/Ready to accept connections/i.test(out)) {
+        if (out.toLowerCase().includes('ready to accept connections')) {
           clearTimeout(timer);
           resolve();
         }

@@ -17,29 +17,11 @@ import { fixedStepImplicit, observedOrders } from './stiff-helpers.ts';
 
 const reference = JSON.parse(readFileSync(join(import.meta.dirname, 'stiff-reference.json'), 'utf8'));
 
-export const robertson = () =>
-  expressionField({
-    states: ['y1', 'y2', 'y3'],
-    params: ['k1', 'k2', 'k3'],
-    equations: { y1: '-k1*y1 + k3*y2*y3', y2: 'k1*y1 - k2*y2^2 - k3*y2*y3', y3: 'k2*y2^2' },
-  });
-export const hires = () =>
-  expressionField({
-    states: ['y1', 'y2', 'y3', 'y4', 'y5', 'y6', 'y7', 'y8'],
-    params: [],
-    equations: {
-      y1: '-1.71*y1 + 0.43*y2 + 8.32*y3 + 0.0007',
-      y2: '1.71*y1 - 8.75*y2',
-      y3: '-10.03*y3 + 0.43*y4 + 0.035*y5',
-      y4: '8.32*y2 + 1.71*y3 - 1.12*y4',
-      y5: '-1.745*y5 + 0.43*y6 + 0.43*y7',
-      y6: '-280*y6*y8 + 0.69*y4 + 1.71*y5 - 0.43*y6 + 0.69*y7',
-      y7: '280*y6*y8 - 1.81*y7',
-      y8: '-280*y6*y8 + 1.81*y7',
-    },
-  });
-export const vanDerPol = () =>
-  expressionField({ states: ['x', 'v'], params: ['mu'], equations: { x: 'v', v: 'mu*(1 - x^2)*v - x' } });
+/** The stiff problems of data/problems/stiff.json as equation models. */
+const STIFF = JSON.parse(readFileSync(join(import.meta.dirname, '../../data/problems/stiff.json'), 'utf8'));
+export const robertson = () => expressionField(STIFF.rober.model);
+export const hires = () => expressionField(STIFF.hires.model);
+export const vanDerPol = () => expressionField(STIFF.vdp1000.model);
 
 /** Published reference solutions (Mazzia and Magherini, Test Set for IVP Solvers, Bari, 2008). */
 const BARI = {
